@@ -1,0 +1,90 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import OspreyArtifacts
+import OspreyCore
+import OspreyServices
+import OspreyStore
+import ServiceLifecycle
+
+/// The composition root: opens the store and artifact store, makes the services and serves every protocol on one listener.
+public struct OspreyServer: Sendable {
+    public let configuration: ServerConfiguration
+    let logger: Logger
+
+    public init(configuration: ServerConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Runs until SIGTERM or SIGINT (graceful) or until the task is cancelled. `onListening` receives the bound port.
+    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let config = configuration
+        try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let masterKey = try MasterKey.loadOrCreate(dataDir: config.dataDir)
+        let store = try await SQLMetadataStore.open(url: config.databaseURL, logger: logger)
+        let clock = SystemClock()
+        let blobs = try await Self.artifactStore(config.artifactsURL)
+        let keys = AccessKeyService(store: store, masterKey: masterKey, clock: clock)
+        try await RootKey.ensure(keys: keys, configuration: config, logger: logger)
+        let objects = ObjectService(
+            store: store, blobs: blobs, clock: clock, ids: RandomIDGenerator(), deployment: Deployment(region: config.region)
+        )
+        let responder = OspreyResponder(
+            authenticator: Authenticator(keys: keys, clock: clock),
+            s3: S3Handler(objects: objects, region: config.region),
+            native: NativeAPI(
+                keys: keys, events: EventService(store: store), webhooks: WebhookService(store: store, masterKey: masterKey, clock: clock)
+            ),
+            health: Health(store: store),
+            metrics: RequestMetrics()
+        )
+        let logger = self.logger
+        let webhookDispatcher = WebhookDispatcher(
+            deliverer: WebhookDeliverer(store: store, masterKey: masterKey, clock: clock, logger: logger, send: WebhookDispatcher.send)
+        )
+        let app = Application(
+            responder: responder,
+            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionOptionsHandler()], idleTimeout: .seconds(300))),
+            configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Osprey"),
+            services: [store, GarbageCollector(objects: objects, logger: logger), webhookDispatcher],
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? config.port
+                logger.notice("Osprey listening on http://\(config.host):\(port)")
+                await onListening(port)
+            },
+            logger: logger
+        )
+        try await app.runService()
+    }
+
+    static func artifactStore(_ url: String) async throws -> any ArtifactStore {
+        if url.hasPrefix("file:") {
+            var path = String(url.dropFirst("file:".count))
+            if path.hasPrefix("//") { path.removeFirst(2) }
+            return try await LocalArtifactStore(root: path)
+        }
+        if url.hasPrefix("s3://") {
+            return try S3ArtifactStore(url: url)
+        }
+        throw OspreyError(.validation, "Unsupported artifacts URL '\(url)': use file:<path> or s3://bucket/prefix?endpoint=http://…")
+    }
+}
+
+/// Removes blobs a crash left unreferenced, once at start.
+struct GarbageCollector: Service {
+    let objects: ObjectService
+    let logger: Logger
+
+    func run() async throws {
+        do {
+            let removed = try await objects.collectGarbage()
+            if removed > 0 { logger.info("Removed \(removed) unreferenced blobs left by an earlier crash") }
+        } catch {
+            logger.warning("Blob garbage collection failed", metadata: ["error": "\(error)"])
+        }
+        try? await gracefulShutdown()
+    }
+}

@@ -1,0 +1,40 @@
+import HTTPTypes
+import Hummingbird
+
+/// The wire protocols that share the listener, as metrics and error rendering name them.
+enum WireProtocol: String, Sendable {
+    case s3
+    case native
+    case health
+    case metrics
+    case sageMaker = "sagemaker"
+    case unknown
+
+    /// Chooses the protocol by the request's shape: reserved first path segments, then `X-Amz-Target`, else S3.
+    static func of(_ request: Request) -> WireProtocol {
+        let path = request.uri.path
+        let first = path.dropFirst().prefix { $0 != "/" }
+        switch first {
+        case "healthz", "readyz": return .health
+        case "metrics": return .metrics
+        case "api": return .native
+        case "ajax-api", "v2", "endpoints", "ui", "static": return .unknown
+        default: break
+        }
+        if request.method == .post && path == "/", let target = request.headers[.xAmzTarget] {
+            return target.hasPrefix("SageMaker.") ? .sageMaker : .unknown
+        }
+        return .s3
+    }
+}
+
+extension HTTPField.Name {
+    static let xAmzTarget = Self("X-Amz-Target")!
+    static let xAmzDate = Self("X-Amz-Date")!
+    static let xAmzContentSHA256 = Self("x-amz-content-sha256")!
+    static let xAmzRequestId = Self("x-amz-request-id")!
+    static let xAmzDecodedContentLength = Self("x-amz-decoded-content-length")!
+    static let xAmzCopySource = Self("x-amz-copy-source")!
+    static let xAmzMetadataDirective = Self("x-amz-metadata-directive")!
+    static let contentMD5 = Self("Content-MD5")!
+}

@@ -1,0 +1,71 @@
+import Foundation
+import OspreyCore
+import Yams
+
+/// Everything `osprey server` needs to start. Sources, strongest first: flags, `OSPREY_*` variables, `osprey.yaml`, defaults.
+public struct ServerConfiguration: Sendable, Equatable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var dataDir: String
+    /// `sqlite:<path>` or `postgres://user:pass@host/db`; default `sqlite:<dataDir>/osprey.db`.
+    public var database: String?
+    /// `file:<path>` or `s3://bucket/prefix?endpoint=http://…`; default `file:<dataDir>/artifacts`.
+    public var artifacts: String?
+    public var region = "us-east-1"
+    /// `OSPREY_ROOT_ACCESS_KEY_ID` / `OSPREY_ROOT_SECRET_ACCESS_KEY`: the admin key made at first start.
+    public var rootAccessKeyId: String?
+    public var rootSecretAccessKey: String?
+    public var logLevel = "info"
+
+    public init(dataDir: String = ServerConfiguration.defaultDataDir) {
+        self.dataDir = dataDir
+    }
+
+    public static var defaultDataDir: String {
+        (ProcessInfo.processInfo.environment["HOME"] ?? FileManager.default.currentDirectoryPath) + "/.osprey"
+    }
+
+    public var databaseURL: String { database ?? "sqlite:\(dataDir)/osprey.db" }
+    public var artifactsURL: String { artifacts ?? "file:\(dataDir)/artifacts" }
+
+    /// Overrides from a YAML file (keys as the flags: `host`, `port`, `data-dir`, `database`, `artifacts`, `region`, `log-level`).
+    public mutating func apply(yaml text: String) throws {
+        guard let values = try Yams.load(yaml: text) as? [String: Any] else {
+            throw OspreyError(.validation, "osprey.yaml must be a mapping of settings.")
+        }
+        var strings: [String: String] = [:]
+        for (key, value) in values { strings[key] = "\(value)" }
+        try apply(strings, source: "osprey.yaml")
+    }
+
+    /// Overrides from `OSPREY_HOST`, `OSPREY_PORT`, `OSPREY_DATA_DIR`, `OSPREY_DATABASE`, `OSPREY_ARTIFACTS`, `OSPREY_REGION`,
+    /// `OSPREY_LOG_LEVEL` and the root key variables.
+    public mutating func apply(environment: [String: String]) throws {
+        var strings: [String: String] = [:]
+        for (key, value) in environment where key.hasPrefix("OSPREY_") {
+            strings[key.dropFirst("OSPREY_".count).lowercased().replacingOccurrences(of: "_", with: "-")] = value
+        }
+        try apply(strings, source: "the environment")
+        rootAccessKeyId = environment["OSPREY_ROOT_ACCESS_KEY_ID"] ?? rootAccessKeyId
+        rootSecretAccessKey = environment["OSPREY_ROOT_SECRET_ACCESS_KEY"] ?? rootSecretAccessKey
+    }
+
+    mutating func apply(_ values: [String: String], source: String) throws {
+        for (key, value) in values {
+            switch key {
+            case "host": host = value
+            case "port":
+                guard let number = Int(value), (0...65535).contains(number) else {
+                    throw OspreyError(.validation, "port in \(source) must be a number from 0 to 65535, not '\(value)'.")
+                }
+                port = number
+            case "data-dir": dataDir = value
+            case "database": database = value
+            case "artifacts": artifacts = value
+            case "region": region = value
+            case "log-level": logLevel = value
+            default: continue
+            }
+        }
+    }
+}

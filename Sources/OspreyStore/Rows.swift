@@ -1,0 +1,126 @@
+import Foundation
+import OspreyCore
+import SQLKit
+
+/// How records become rows and rows become records: times as epoch milliseconds, bytes as blobs, maps and lists as JSON.
+extension Date {
+    /// Milliseconds since 1970, rounded to the nearest millisecond.
+    var epochMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+
+    init(epochMilliseconds: Int64) {
+        self.init(timeIntervalSince1970: Double(epochMilliseconds) / 1000)
+    }
+}
+
+/// JSON text columns.
+enum JSONColumn {
+    static func encode<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding string maps and arrays of plain structs cannot fail.
+        guard let data = try? encoder.encode(value) else { return "null" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from text: String, column: String) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: Data(text.utf8))
+        } catch {
+            throw OspreyError(.internalError, "The metadata store holds malformed JSON in column \(column)", cause: error)
+        }
+    }
+}
+
+extension SQLRow {
+    func string(_ column: String) throws -> String { try decode(column: column, as: String.self) }
+    func int64(_ column: String) throws -> Int64 { try decode(column: column, as: Int64.self) }
+    func bool(_ column: String) throws -> Bool { try decode(column: column, as: Bool.self) }
+    func date(_ column: String) throws -> Date { Date(epochMilliseconds: try int64(column)) }
+    func bytes(_ column: String) throws -> [UInt8] { [UInt8](try decode(column: column, as: Data.self)) }
+    func json<T: Decodable>(_ column: String, as type: T.Type) throws -> T {
+        try JSONColumn.decode(type, from: try string(column), column: column)
+    }
+}
+
+/// Row decoders, one per record; column names match migration 1.
+enum Records {
+    static func accessKey(_ row: any SQLRow) throws -> StoredAccessKey {
+        StoredAccessKey(
+            id: try row.string("id"),
+            accountId: try row.string("account_id"),
+            sealedSecret: try row.bytes("sealed_secret"),
+            secretDigest: try row.string("secret_digest"),
+            isAdmin: try row.bool("is_admin"),
+            description: try row.string("description"),
+            createdAt: try row.date("created_at")
+        )
+    }
+
+    static func bucket(_ row: any SQLRow) throws -> Bucket {
+        Bucket(
+            name: try row.string("name"),
+            accountId: try row.string("account_id"),
+            region: try row.string("region"),
+            createdAt: try row.date("created_at")
+        )
+    }
+
+    static func object(_ row: any SQLRow) throws -> ObjectRecord {
+        ObjectRecord(
+            bucket: try row.string("bucket"),
+            key: try row.string("key"),
+            size: try row.int64("size"),
+            etag: try row.string("etag"),
+            contentType: try row.string("content_type"),
+            metadata: try row.json("metadata", as: [String: String].self),
+            lastModified: try row.date("last_modified"),
+            blobs: try row.json("blobs", as: [BlobRef].self)
+        )
+    }
+
+    static func upload(_ row: any SQLRow) throws -> MultipartUpload {
+        MultipartUpload(
+            id: try row.string("id"),
+            bucket: try row.string("bucket"),
+            key: try row.string("key"),
+            contentType: try row.string("content_type"),
+            metadata: try row.json("metadata", as: [String: String].self),
+            initiated: try row.date("initiated")
+        )
+    }
+
+    static func part(_ row: any SQLRow) throws -> UploadedPart {
+        UploadedPart(
+            uploadId: try row.string("upload_id"),
+            number: Int(try row.int64("part_number")),
+            etag: try row.string("etag"),
+            blob: BlobRef(key: try row.string("blob_key"), size: try row.int64("blob_size")),
+            lastModified: try row.date("last_modified")
+        )
+    }
+
+    static func event(_ row: any SQLRow) throws -> StoredEvent {
+        StoredEvent(
+            sequence: try row.int64("sequence"),
+            event: NewEvent(
+                type: try row.string("type"),
+                accountId: try row.string("account_id"),
+                resource: try row.string("resource"),
+                detail: try row.string("detail"),
+                time: try row.date("time")
+            )
+        )
+    }
+
+    static func webhook(_ row: any SQLRow) throws -> Webhook {
+        Webhook(
+            id: try row.string("id"),
+            accountId: try row.string("account_id"),
+            url: try row.string("url"),
+            eventTypes: try row.json("event_types", as: [String].self),
+            sealedSecret: try row.bytes("sealed_secret"),
+            cursor: try row.int64("cursor"),
+            createdAt: try row.date("created_at")
+        )
+    }
+}

@@ -1,0 +1,144 @@
+import OspreyCore
+import SQLKit
+
+/// Buckets and objects.
+extension SQLMetadataStore {
+    public func createBucket(_ bucket: Bucket, event: NewEvent) async throws {
+        try await write("creating a bucket") { database in
+            let inserted = try await database.insert(into: "buckets")
+                .columns("name", "account_id", "region", "created_at")
+                .values(bucket.name, bucket.accountId, bucket.region, bucket.createdAt.epochMilliseconds)
+                .ignoringConflicts(with: "name")
+                .returning("name").first()
+            guard inserted != nil else {
+                let owner = try await database.select().column("account_id").from("buckets").where("name", .equal, bucket.name)
+                    .first(decodingColumn: "account_id", as: String.self)
+                if owner == bucket.accountId {
+                    throw OspreyError(
+                        .bucketAlreadyOwnedByYou, "Your previous request to create the named bucket succeeded and you already own it."
+                    )
+                }
+                throw OspreyError(
+                    .bucketAlreadyExists,
+                    "The requested bucket name is not available. The bucket namespace is shared by all users of the system. "
+                        + "Please select a different name and try again."
+                )
+            }
+            try await self.insertEvent(event, on: database)
+        }
+    }
+
+    public func bucket(named name: String) async throws -> Bucket? {
+        try await read("reading a bucket") { database in
+            try await database.select().column("*").from("buckets").where("name", .equal, name).first().map(Records.bucket)
+        }
+    }
+
+    public func buckets(accountId: String) async throws -> [Bucket] {
+        try await read("listing buckets") { database in
+            try await database.select().column("*").from("buckets").where("account_id", .equal, accountId).orderBy("name")
+                .all().map(Records.bucket)
+        }
+    }
+
+    public func deleteBucket(named name: String, event: NewEvent) async throws {
+        let notEmpty = OspreyError(.bucketNotEmpty, "The bucket you tried to delete is not empty")
+        // A foreign-key violation means an object or upload arrived concurrently.
+        try await write("deleting a bucket", missingParent: notEmpty) { database in
+            let found = try await database.select().column("name").from("buckets").where("name", .equal, name).for(.update).first()
+            guard found != nil else { throw Self.noSuchBucket(name) }
+            let object = try await database.select().column("key").from("objects").where("bucket", .equal, name).limit(1).first()
+            let upload = try await database.select().column("id").from("multipart_uploads").where("bucket", .equal, name).limit(1).first()
+            guard object == nil, upload == nil else { throw notEmpty }
+            try await database.delete(from: "buckets").where("name", .equal, name).run()
+            try await self.insertEvent(event, on: database)
+        }
+    }
+
+    @discardableResult
+    public func putObject(_ object: ObjectRecord, event: NewEvent?) async throws -> ObjectRecord? {
+        try await write("storing an object", missingParent: Self.noSuchBucket(object.bucket)) { database in
+            let replaced = try await Self.object(bucket: object.bucket, key: object.key, on: database)
+            try await Self.upsert(object, on: database)
+            if let event { try await self.insertEvent(event, on: database) }
+            return replaced
+        }
+    }
+
+    public func object(bucket: String, key: String) async throws -> ObjectRecord? {
+        try await read("reading an object") { database in
+            try await Self.object(bucket: bucket, key: key, on: database)
+        }
+    }
+
+    /// Removes the object; records `event` only when there was one to remove.
+    public func deleteObject(bucket: String, key: String, event: NewEvent?) async throws -> ObjectRecord? {
+        try await write("deleting an object") { database in
+            let removed = try await database.delete(from: "objects").where("bucket", .equal, bucket).where("key", .equal, key)
+                .returning("*").first().map(Records.object)
+            if removed != nil, let event { try await self.insertEvent(event, on: database) }
+            return removed
+        }
+    }
+
+    public func listObjects(_ query: ObjectListQuery) async throws -> [ObjectRecord] {
+        guard query.limit > 0 else { return [] }
+        return try await read("listing objects") { database in
+            let select = database.select().column("*").from("objects").where("bucket", .equal, query.bucket)
+            if !query.prefix.isEmpty {
+                select.where("key", .greaterThanOrEqual, query.prefix)
+                if let upperBound = KeyRange.upperBound(ofPrefix: query.prefix) {
+                    select.where("key", .lessThan, upperBound)
+                }
+            }
+            if let after = query.after { select.where("key", .greaterThan, after) }
+            return try await select.orderBy("key").limit(query.limit).all().map(Records.object)
+        }
+    }
+
+    public func referencedBlobKeys() async throws -> Set<String> {
+        // One statement, so objects and parts come from one snapshot: a completion moving blobs between them is seen
+        // on one side or the other, never on neither.
+        try await read("listing referenced blobs") { database in
+            let rows = try await database.raw(
+                "SELECT blobs AS ref, 0 AS is_part FROM objects UNION ALL SELECT blob_key AS ref, 1 AS is_part FROM multipart_parts"
+            ).all()
+            var keys = Set<String>()
+            for row in rows {
+                let reference = try row.string("ref")
+                if try row.int64("is_part") == 1 {
+                    keys.insert(reference)
+                } else {
+                    for blob in try JSONColumn.decode([BlobRef].self, from: reference, column: "blobs") { keys.insert(blob.key) }
+                }
+            }
+            return keys
+        }
+    }
+
+    // MARK: Shared statements
+
+    static func noSuchBucket(_ name: String) -> OspreyError {
+        OspreyError(.noSuchBucket, "The specified bucket does not exist")
+    }
+
+    static func object(bucket: String, key: String, on database: any SQLDatabase) async throws -> ObjectRecord? {
+        try await database.select().column("*").from("objects").where("bucket", .equal, bucket).where("key", .equal, key)
+            .first().map(Records.object)
+    }
+
+    /// Inserts the object or replaces every column of the one at its (bucket, key). Fails on a foreign key when the bucket is gone.
+    static func upsert(_ object: ObjectRecord, on database: any SQLDatabase) async throws {
+        try await database.insert(into: "objects")
+            .columns("bucket", "key", "size", "etag", "content_type", "metadata", "last_modified", "blobs")
+            .values(
+                object.bucket, object.key, object.size, object.etag, object.contentType, JSONColumn.encode(object.metadata),
+                object.lastModified.epochMilliseconds, JSONColumn.encode(object.blobs)
+            )
+            .onConflict(with: ["bucket", "key"]) { update in
+                update.set(excludedValueOf: "size").set(excludedValueOf: "etag").set(excludedValueOf: "content_type")
+                    .set(excludedValueOf: "metadata").set(excludedValueOf: "last_modified").set(excludedValueOf: "blobs")
+            }
+            .run()
+    }
+}

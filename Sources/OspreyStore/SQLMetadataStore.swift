@@ -1,0 +1,199 @@
+import Logging
+import OspreyCore
+import SQLKit
+import ServiceLifecycle
+import Synchronization
+
+/// The metadata store on SQLite or PostgreSQL: one SQLKit code path, versioned migrations, one transaction per change.
+///
+/// Open it with `open(url:logger:)` and call `close()` when done (or run it as a `Service`, which closes it on graceful
+/// shutdown). Failures come as `OspreyError`: the port's codes for conflicts and missing parents, `.unavailable` when the
+/// database cannot be reached (or the store is closed), `.internalError` for anything else, with the database error as
+/// `cause`.
+public final class SQLMetadataStore: MetadataStore, Service {
+    let backend: any StoreBackend
+    let logger: Logger
+    private let state = Mutex(LifecycleState())
+
+    private struct LifecycleState {
+        var operations = 0
+        var closed = false
+        var drained: [CheckedContinuation<Void, Never>] = []
+        var closing: Task<Void, Never>?
+    }
+
+    init(backend: any StoreBackend, logger: Logger) {
+        self.backend = backend
+        self.logger = logger
+    }
+
+    /// Connects to the database named by `url`, applies pending migrations, and returns a ready store.
+    ///
+    /// `url` is `sqlite:/abs/path.db`, `sqlite:relative.db` (against the working directory), `sqlite::memory:`, or
+    /// `postgres://user:password@host:port/database` (also `postgresql://`; options `sslmode` and `connect_timeout`).
+    /// An SQLite file and its folder are created when missing. Throws `.validation` for a bad URL and `.unavailable`
+    /// when the database cannot be opened or reached; messages never contain the password.
+    public static func open(url: String, logger: Logger) async throws -> SQLMetadataStore {
+        let parsed = try StoreURL.parse(url)
+        let backend: any StoreBackend
+        switch parsed {
+        case .sqlite(let location): backend = try await SQLiteBackend.open(location, logger: logger)
+        case .postgres(let location): backend = try await PostgresBackend.connect(location, logger: logger)
+        }
+        let store = SQLMetadataStore(backend: backend, logger: logger)
+        do {
+            try await store.migrate()
+        } catch {
+            await store.close()
+            throw error
+        }
+        logger.info("Metadata store ready", metadata: ["url": "\(parsed.redacted)"])
+        return store
+    }
+
+    /// Waits for running calls to finish, then closes every connection. Later calls throw `.unavailable`.
+    ///
+    /// Idempotent: a second call waits for the first to finish.
+    public func close() async {
+        let closing = state.withLock { state -> Task<Void, Never> in
+            if let closing = state.closing { return closing }
+            state.closed = true
+            let closing = Task { [backend] in
+                await self.drain()
+                await backend.close()
+            }
+            state.closing = closing
+            return closing
+        }
+        await closing.value
+    }
+
+    /// Runs until graceful shutdown (or cancellation), then closes the store.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await close()
+    }
+
+    public func ping() async throws {
+        try await read("checking the database") { try await $0.raw("SELECT 1").run() }
+    }
+
+    /// The schema versions applied to the database, ascending.
+    func appliedMigrationVersions() async throws -> [Int] {
+        try await operation("reading the schema version") { try await Migrations.appliedVersions(on: backend) }
+    }
+
+    private func migrate() async throws {
+        try await operation("migrating the schema") { try await Migrations.apply(on: backend, logger: logger) }
+    }
+
+    // MARK: Running statements
+
+    /// Runs reads in autocommit mode, mapping database errors to `OspreyError`.
+    func read<T: Sendable>(_ action: String, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await operation(action) { try await backend.read(body) }
+    }
+
+    /// Runs `body` as one transaction, retried when it loses a race the database can only resolve by aborting it.
+    ///
+    /// A unique-constraint violation becomes `conflict`, a foreign-key violation `missingParent`, when given. The
+    /// transaction runs in a task of its own, so cancelling the caller never leaves it half-done: once started it
+    /// commits or rolls back.
+    func write<T: Sendable>(
+        _ action: String,
+        conflict: OspreyError? = nil,
+        missingParent: OspreyError? = nil,
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        try await operation(action) {
+            try await Task {
+                try await self.transactionWithRetries(action, conflict: conflict, missingParent: missingParent, body)
+            }.value
+        }
+    }
+
+    private func transactionWithRetries<T: Sendable>(
+        _ action: String, conflict: OspreyError?, missingParent: OspreyError?,
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await backend.transaction(body)
+            } catch let error where !(error is OspreyError) {
+                let failure = DatabaseFailure(error)
+                if failure == .retryable && attempt < 3 {
+                    attempt += 1
+                    logger.debug("Retrying a transaction that lost a race", metadata: ["action": "\(action)"])
+                    continue
+                }
+                if failure == .uniqueViolation, let conflict { throw conflict }
+                if failure == .foreignKeyViolation, let missingParent { throw missingParent }
+                throw error
+            }
+        }
+    }
+
+    /// Counts the call as running (so `close` waits for it) and maps its errors.
+    private func operation<T>(_ action: String, _ body: () async throws -> T) async throws -> T {
+        let admitted = state.withLock { state in
+            if state.closed { return false }
+            state.operations += 1
+            return true
+        }
+        guard admitted else { throw OspreyError(.unavailable, "The metadata store is closed") }
+        defer { finishOperation() }
+        do {
+            return try await body()
+        } catch let error as OspreyError {
+            throw error
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            throw mapped(error, action: action)
+        }
+    }
+
+    private func finishOperation() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.operations -= 1
+            guard state.operations == 0 else { return [] }
+            defer { state.drained = [] }
+            return state.drained
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    private func drain() async {
+        await withCheckedContinuation { continuation in
+            let idle = state.withLock { state in
+                if state.operations == 0 { return true }
+                state.drained.append(continuation)
+                return false
+            }
+            if idle { continuation.resume() }
+        }
+    }
+
+    private func mapped(_ error: any Error, action: String) -> OspreyError {
+        switch DatabaseFailure(error) {
+        case .unavailable, .retryable:
+            logger.warning("Metadata database unavailable", metadata: ["action": "\(action)", "error": "\(String(reflecting: error))"])
+            return OspreyError(.unavailable, "The metadata database is unavailable while \(action); try again later", cause: error)
+        case .uniqueViolation, .foreignKeyViolation, .other:
+            logger.error("Metadata store failure", metadata: ["action": "\(action)", "error": "\(String(reflecting: error))"])
+            return OspreyError(.internalError, "The metadata store failed while \(action)", cause: error)
+        }
+    }
+
+    // MARK: Events
+
+    /// Appends `event` to the outbox inside the current transaction. Call it last, so the event lock is held briefly.
+    func insertEvent(_ event: NewEvent, on database: any SQLDatabase) async throws {
+        if let lock = backend.dialect.eventOrderLock { try await database.raw(lock).run() }
+        try await database.insert(into: "events")
+            .columns("account_id", "type", "resource", "detail", "time")
+            .values(event.accountId, event.type, event.resource, event.detail, event.time.epochMilliseconds)
+            .run()
+    }
+}

@@ -1,0 +1,39 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import OspreyCore
+
+/// Calls Osprey's native API (`/api/v1`) with HTTP Basic credentials; problem-JSON errors become `OspreyError`s.
+struct NativeClient {
+    let endpoint: String
+    let keyId: String
+    let secret: String
+
+    func call(_ method: HTTPMethod, _ path: String, json: [String: Any]? = nil) async throws -> Any? {
+        var request = HTTPClientRequest(url: endpoint + path)
+        request.method = method
+        let token = Data("\(keyId):\(secret)".utf8).base64EncodedString()
+        request.headers.add(name: "Authorization", value: "Basic \(token)")
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json)))
+        }
+        let response: HTTPClientResponse
+        do {
+            response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        } catch {
+            throw OspreyError(.unavailable, "Cannot reach \(endpoint): \(error)")
+        }
+        let body = try await response.body.collect(upTo: 16 << 20)
+        let object = body.readableBytes > 0 ? try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) : nil
+        guard (200..<300).contains(response.status.code) else {
+            let problem = object as? [String: Any]
+            throw OspreyError(
+                OspreyError.Code(rawValue: problem?["title"] as? String ?? "HTTP\(response.status.code)"),
+                problem?["detail"] as? String ?? "The server answered \(response.status)."
+            )
+        }
+        return object
+    }
+}

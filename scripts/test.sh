@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Sets up and runs every test: PostgreSQL (Debian package, on a loopback port), the Python clients' virtualenv,
+# then `swift test` (unit, adapter, store tests on SQLite and PostgreSQL, and end-to-end tests with boto3/awscli).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v swift >/dev/null; then
+  echo "test.sh: Swift 6 is required (https://swift.org/install)" >&2
+  exit 1
+fi
+if ! command -v psql >/dev/null || ! ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || ! python3 -m venv --help >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq postgresql python3-venv >/dev/null
+fi
+
+export OSPREY_TEST_POSTGRES_URL="${OSPREY_TEST_POSTGRES_URL:-$(bash scripts/postgres-up.sh | tail -1)}"
+export OSPREY_TEST_PYTHON="${OSPREY_TEST_PYTHON:-$(bash scripts/python-env.sh | tail -1)}"
+echo "test.sh: PostgreSQL at ${OSPREY_TEST_POSTGRES_URL##*@}; Python clients in $OSPREY_TEST_PYTHON"
+
+swift build --build-tests
+swift test --skip-build "$@"
