@@ -111,7 +111,8 @@ let package = Package(
             dependencies: [
                 "OspreyServer", "OspreyCore", "OspreyStore", "OspreyArtifacts", "OspreyServices",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
-            ]
+            ],
+            exclude: ["EndToEnd/python"]
         ),
     ]
 )

@@ -43,6 +43,7 @@ struct OspreyResponder: HTTPResponder {
         case .health:
             return try await health.respond(to: request)
         case .metrics:
+            guard request.method == .get else { throw OspreyError(.methodNotAllowed, "Use GET /metrics.") }
             _ = try await authenticator.authenticate(request, service: "s3", uriMode: .standard)
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4"

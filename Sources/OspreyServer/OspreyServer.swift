@@ -8,6 +8,7 @@ import OspreyCore
 import OspreyServices
 import OspreyStore
 import ServiceLifecycle
+import Synchronization
 
 /// The composition root: opens the store and artifact store, makes the services and serves every protocol on one listener.
 public struct OspreyServer: Sendable {
@@ -19,8 +20,11 @@ public struct OspreyServer: Sendable {
         self.logger = logger
     }
 
-    /// Runs until SIGTERM or SIGINT (graceful) or until the task is cancelled. `onListening` receives the bound port.
-    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    /// Runs until SIGTERM or SIGINT, or until `stop` (handed to `onListening` with the bound port) is called; both shut down
+    /// gracefully.
+    public func run(onListening: @escaping @Sendable (_ port: Int, _ stop: @escaping @Sendable () async -> Void) async -> Void = { _, _ in })
+        async throws
+    {
         let config = configuration
         try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let masterKey = try MasterKey.loadOrCreate(dataDir: config.dataDir)
@@ -45,6 +49,7 @@ public struct OspreyServer: Sendable {
         let webhookDispatcher = WebhookDispatcher(
             deliverer: WebhookDeliverer(store: store, masterKey: masterKey, clock: clock, logger: logger, send: WebhookDispatcher.send)
         )
+        let groupBox = GroupBox()
         let app = Application(
             responder: responder,
             server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionOptionsHandler()], idleTimeout: .seconds(300))),
@@ -53,11 +58,15 @@ public struct OspreyServer: Sendable {
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? config.port
                 logger.notice("Osprey listening on http://\(config.host):\(port)")
-                await onListening(port)
+                await onListening(port) { await groupBox.value?.triggerGracefulShutdown() }
             },
             logger: logger
         )
-        try await app.runService()
+        let serviceGroup = ServiceGroup(
+            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        groupBox.value = serviceGroup
+        try await serviceGroup.run()
     }
 
     static func artifactStore(_ url: String) async throws -> any ArtifactStore {
@@ -70,6 +79,16 @@ public struct OspreyServer: Sendable {
             return try S3ArtifactStore(url: url)
         }
         throw OspreyError(.validation, "Unsupported artifacts URL '\(url)': use file:<path> or s3://bucket/prefix?endpoint=http://…")
+    }
+}
+
+/// Lets the running server's `stop` reach its service group.
+final class GroupBox: Sendable {
+    private let group = Mutex<ServiceGroup?>(nil)
+
+    var value: ServiceGroup? {
+        get { group.withLock { $0 } }
+        set { group.withLock { $0 = newValue } }
     }
 }
 

@@ -14,6 +14,9 @@ enum WireProtocol: String, Sendable {
     static func of(_ request: Request) -> WireProtocol {
         let path = request.uri.path
         let first = path.dropFirst().prefix { $0 != "/" }
+        // `PUT /{reserved}` is a CreateBucket that S3 refuses with InvalidBucketName; no reserved handler takes it.
+        let rest = path.dropFirst(first.count + 1)
+        if request.method == .put && (rest.isEmpty || rest == "/") && !first.isEmpty { return .s3 }
         switch first {
         case "healthz", "readyz": return .health
         case "metrics": return .metrics

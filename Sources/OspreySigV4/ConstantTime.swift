@@ -1,7 +1,7 @@
 /// Comparisons whose running time does not depend on where two secrets differ.
-enum ConstantTime {
+public enum ConstantTime {
     /// Whether two byte sequences are equal, inspecting every byte (the length itself is not secret).
-    static func equals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+    public static func equals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
         guard lhs.count == rhs.count else { return false }
         var difference: UInt8 = 0
         for index in lhs.indices {

@@ -71,6 +71,7 @@ struct EventStreamClient {
         }
         var pending: [UInt8] = []
         var eventId: Int64?
+        var inEvent = false
         for try await chunk in response.body {
             pending.append(contentsOf: chunk.readableBytesView)
             while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
@@ -78,11 +79,15 @@ struct EventStreamClient {
                 pending.removeSubrange(...newline)
                 if line.hasSuffix("\r") { line.removeLast() }
                 if line.hasPrefix(":") { continue }
-                if line.hasPrefix("id: ") { eventId = Int64(line.dropFirst(4)) }
-                // An event counts as seen once its blank line arrives: a stream cut inside one resumes before it.
-                if line.isEmpty, let id = eventId {
-                    lastEventId = id
+                if line.isEmpty {
+                    // The blank line ends an event, which then counts as seen: a stream cut inside one resumes before it.
+                    guard inEvent else { continue }
+                    if let eventId { lastEventId = eventId }
                     eventId = nil
+                    inEvent = false
+                } else {
+                    inEvent = true
+                    if line.hasPrefix("id: ") { eventId = Int64(line.dropFirst(4)) }
                 }
                 emit(line)
             }

@@ -26,7 +26,7 @@ extension Osprey {
             var logger = Logger(label: "osprey")
             logger.logLevel = .warning
             let server = OspreyServer(configuration: configuration, logger: logger)
-            let serverTask = Task { try await server.run { await port.set($0) } }
+            let serverTask = Task { try await server.run { await port.set($0, stop: $1) } }
             defer { serverTask.cancel() }
             guard let bound = await port.wait(seconds: 60) else {
                 serverTask.cancel()
@@ -38,8 +38,8 @@ extension Osprey {
             try await runClient {
                 try await roundTrip(endpoint: endpoint, configuration: configuration)
             }
-            serverTask.cancel()
-            _ = try? await serverTask.value
+            await port.stop()
+            try await serverTask.value
             print("Done. Point boto3 or awscli at a server of your own with `osprey server` and AWS_ENDPOINT_URL.")
         }
 
@@ -70,11 +70,17 @@ extension Osprey {
     }
 }
 
-/// Hands the bound port from the server task to the command.
+/// Hands the bound port and the way to stop from the server task to the command.
 actor PortBox {
     private var port: Int?
+    private var stopServer: (@Sendable () async -> Void)?
 
-    func set(_ port: Int) { self.port = port }
+    func set(_ port: Int, stop: @escaping @Sendable () async -> Void) {
+        self.port = port
+        self.stopServer = stop
+    }
+
+    func stop() async { await stopServer?() }
 
     func wait(seconds: Int) async -> Int? {
         for _ in 0..<(seconds * 20) {

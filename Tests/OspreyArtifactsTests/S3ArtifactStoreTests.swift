@@ -12,9 +12,10 @@ extension AgainstOspreyServer {
             let s3 = server.client()
             let bucket = AgainstOspreyServer.bucketName("store")
             try await s3.createBucket(bucket)
-            let url = "s3://\(bucket)/\(prefix)?endpoint=\(server.endpoint)&region=us-east-1"
-                + "&access_key_id=\(OspreyTestServer.accessKeyId)&secret_access_key=\(OspreyTestServer.secretAccessKey)"
-                    .replacingOccurrences(of: "/", with: "%2F").replacingOccurrences(of: "+", with: "%2B")
+            let secret = OspreyTestServer.secretAccessKey.replacingOccurrences(of: "/", with: "%2F").replacingOccurrences(of: "+", with: "%2B")
+            let url =
+                "s3://\(bucket)/\(prefix)?endpoint=\(server.endpoint)&region=us-east-1"
+                + "&access_key_id=\(OspreyTestServer.accessKeyId)&secret_access_key=\(secret)"
             let store = try S3ArtifactStore(url: url, environment: [:])
             var failure: (any Error)?
             do { try await body(store) } catch { failure = error }

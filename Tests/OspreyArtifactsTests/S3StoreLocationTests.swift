@@ -70,9 +70,10 @@ struct S3StoreLocationTests {
         #expect(store.prefix == "models/v1")
         #expect(try store.objectKey("x/y") == "models/v1/x/y")
         #expect(try S3ArtifactStore(url: "s3://b?endpoint=http://h:1&\(credentials)", environment: [:]).objectKey("k") == "k")
-        for url in ["s3://b/a/../b?endpoint=http://h:1&\(credentials)", "s3://b/a//b?endpoint=http://h:1&\(credentials)",
-            "s3://b/%2E%2E?endpoint=http://h:1&\(credentials)", "s3://b/p?endpoint=h:1&\(credentials)"]
-        {
+        for url in [
+            "s3://b/a/../b?endpoint=http://h:1&\(credentials)", "s3://b/a//b?endpoint=http://h:1&\(credentials)",
+            "s3://b/%2E%2E?endpoint=http://h:1&\(credentials)", "s3://b/p?endpoint=h:1&\(credentials)",
+        ] {
             #expect(throws: OspreyError.self, "\(url)") { try S3ArtifactStore(url: url, environment: [:]) }
         }
     }

@@ -38,9 +38,11 @@ struct S3StoreLocation: Sendable, Equatable {
         // Validated by the store, as every key is.
         prefix = URIEncoding.decode(path[slash...].trimmingSlashes)
 
-        region = Self.value(query["region"]) ?? Self.value(environment["AWS_REGION"]) ?? Self.value(environment["AWS_DEFAULT_REGION"])
+        region =
+            Self.value(query["region"]) ?? Self.value(environment["AWS_REGION"]) ?? Self.value(environment["AWS_DEFAULT_REGION"])
             ?? "us-east-1"
-        endpoint = Self.value(query["endpoint"]) ?? Self.value(environment["AWS_ENDPOINT_URL_S3"])
+        endpoint =
+            Self.value(query["endpoint"]) ?? Self.value(environment["AWS_ENDPOINT_URL_S3"])
             ?? Self.value(environment["AWS_ENDPOINT_URL"]) ?? "https://s3.\(region).amazonaws.com"
         switch (Self.value(query["access_key_id"]), Self.value(query["secret_access_key"])) {
         case (let id?, let secret?):

@@ -116,7 +116,7 @@ struct Authenticator: Sendable {
                 let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":")
             else { throw denied }
             let found = try await keys.key(id: String(text[..<colon]))
-            key = found.flatMap { constantTimeEquals($0.secret, String(text[text.index(after: colon)...])) ? $0 : nil }
+            key = found.flatMap { ConstantTime.equals(Array($0.secret.utf8), Array(text[text.index(after: colon)...].utf8)) ? $0 : nil }
         }
         guard let key else { throw denied }
         return Principal(accessKeyId: key.id, accountId: key.accountId, isAdmin: key.isAdmin)
@@ -134,14 +134,4 @@ struct Authenticator: Sendable {
             return name.hasPrefix("x-amz-checksum-") && name != "x-amz-checksum-mode" ? (field.name, field.value) : nil
         }
     }
-}
-
-/// Compares two strings in time independent of where they differ.
-func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-    let x = Array(a.utf8)
-    let y = Array(b.utf8)
-    guard x.count == y.count else { return false }
-    var difference: UInt8 = 0
-    for index in x.indices { difference |= x[index] ^ y[index] }
-    return difference == 0
 }

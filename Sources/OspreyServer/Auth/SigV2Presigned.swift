@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import OspreyCore
+import OspreySigV4
 
 /// S3's legacy query-string authentication (`AWSAccessKeyId`, `Expires`, `Signature`): boto3's `generate_presigned_url`
 /// still makes these unless the client is configured for `s3v4`.
@@ -33,7 +34,7 @@ enum SigV2Presigned {
         let stringToSign = [method, contentMD5 ?? "", contentType ?? "", expiresText, resource].joined(separator: "\n")
         let expected = Data(HMAC<Insecure.SHA1>.authenticationCode(for: Data(stringToSign.utf8), using: SymmetricKey(data: Data(secret.utf8))))
             .base64EncodedString()
-        guard constantTimeEquals(expected, signature) else {
+        guard ConstantTime.equals(Array(expected.utf8), Array(signature.utf8)) else {
             throw OspreyError(
                 .signatureDoesNotMatch,
                 "The request signature we calculated does not match the signature you provided. Check your key and signing method."
