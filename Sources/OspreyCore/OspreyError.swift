@@ -66,6 +66,7 @@ extension OspreyError.Code {
     public static let badDigest: Self = "BadDigest"
     public static let xAmzContentSHA256Mismatch: Self = "XAmzContentSHA256Mismatch"
     public static let invalidRequest: Self = "InvalidRequest"
+    public static let incompleteBody: Self = "IncompleteBody"
     public static let keyTooLong: Self = "KeyTooLongError"
     public static let preconditionFailed: Self = "PreconditionFailed"
     public static let notImplemented: Self = "NotImplemented"

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOHTTP1
 import OspreyCore
 import OspreyServices
 import OspreySigV4
@@ -86,6 +87,9 @@ struct OspreyResponder: HTTPResponder {
     /// Any error as an `OspreyError`; unknown errors become `.internalError` (their detail goes to the log only).
     static func ospreyError(_ error: any Error) -> OspreyError {
         if let error = error as? OspreyError { return error }
+        if error is HTTPParserError {
+            return OspreyError(.incompleteBody, "The connection ended before the request body was complete.", cause: error)
+        }
         if let error = error as? HTTPError {
             let code: OspreyError.Code = error.status == .contentTooLarge ? .entityTooLarge : .invalidRequest
             return OspreyError(code, error.body ?? "\(error.status)")

@@ -33,6 +33,6 @@ enum SigV4Errors {
     }
 
     static func incompleteBody(_ message: String) -> OspreyError {
-        OspreyError(OspreyError.Code("IncompleteBody"), message)
+        OspreyError(.incompleteBody, message)
     }
 }

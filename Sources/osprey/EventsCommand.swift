@@ -57,7 +57,7 @@ struct EventStreamClient {
         if let lastEventId { request.headers.add(name: "Last-Event-ID", value: String(lastEventId)) }
         let response: HTTPClientResponse
         do {
-            response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            response = try await CLIHTTP.client.execute(request, timeout: .seconds(30))
         } catch {
             throw OspreyError(.unavailable, "Cannot reach \(endpoint): \(error)")
         }

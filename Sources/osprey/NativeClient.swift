@@ -21,7 +21,7 @@ struct NativeClient {
         }
         let response: HTTPClientResponse
         do {
-            response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            response = try await CLIHTTP.client.execute(request, timeout: .seconds(30))
         } catch {
             throw OspreyError(.unavailable, "Cannot reach \(endpoint): \(error)")
         }

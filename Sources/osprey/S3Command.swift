@@ -105,7 +105,7 @@ extension ClientOptions {
     func s3Client() throws -> S3Client {
         let (id, secret) = try credentials()
         let region = ProcessInfo.processInfo.environment["AWS_REGION"] ?? ProcessInfo.processInfo.environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
-        return S3Client(endpoint: resolvedEndpoint, region: region, accessKeyId: id, secretAccessKey: secret)
+        return S3Client(endpoint: resolvedEndpoint, region: region, accessKeyId: id, secretAccessKey: secret, httpClient: CLIHTTP.client)
     }
 }
 

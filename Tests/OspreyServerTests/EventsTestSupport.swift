@@ -60,7 +60,8 @@ struct ReceivedHook: Sendable {
     /// True when `X-Osprey-Signature` is the HMAC-SHA256 of `timestamp.body` under `secret`.
     func signatureVerifies(secret: String) -> Bool {
         guard let timestamp = headers["x-osprey-timestamp"], let signature = headers["x-osprey-signature"] else { return false }
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(timestamp.utf8) + Data(".".utf8) + Data(body), using: SymmetricKey(data: Data(secret.utf8)))
+        let signed = Data(timestamp.utf8) + Data(".".utf8) + Data(body)
+        let mac = HMAC<SHA256>.authenticationCode(for: signed, using: SymmetricKey(data: Data(secret.utf8)))
         return signature == "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
     }
 }
