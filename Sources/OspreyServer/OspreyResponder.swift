@@ -35,7 +35,12 @@ struct OspreyResponder: HTTPResponder {
         }
         response.headers[.xAmzRequestId] = context.requestId
         response.headers[HTTPField.Name("x-amzn-RequestId")!] = context.requestId
-        metrics.record(protocol: wire.rawValue, operation: operation, status: Int(response.status.code), duration: .now - started)
+        let elapsed = ContinuousClock.now - started
+        metrics.record(protocol: wire.rawValue, operation: operation, status: Int(response.status.code), duration: elapsed)
+        context.logger.debug(
+            "\(operation) answered",
+            metadata: ["protocol": "\(wire.rawValue)", "status": "\(response.status.code)", "duration": "\(elapsed)"]
+        )
         return response
     }
 

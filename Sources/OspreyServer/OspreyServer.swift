@@ -26,35 +26,14 @@ public struct OspreyServer: Sendable {
         async throws
     {
         let config = configuration
-        try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let masterKey = try MasterKey.loadOrCreate(dataDir: config.dataDir)
-        let store = try await SQLMetadataStore.open(url: config.databaseURL, logger: logger)
-        let clock = SystemClock()
-        let blobs = try await Self.artifactStore(config.artifactsURL)
-        let keys = AccessKeyService(store: store, masterKey: masterKey, clock: clock)
-        try await RootKey.ensure(keys: keys, configuration: config, logger: logger)
-        let objects = ObjectService(
-            store: store, blobs: blobs, clock: clock, ids: RandomIDGenerator(), deployment: Deployment(region: config.region)
-        )
-        let responder = OspreyResponder(
-            authenticator: Authenticator(keys: keys, clock: clock),
-            s3: S3Handler(objects: objects, region: config.region),
-            native: NativeAPI(
-                keys: keys, events: EventService(store: store), webhooks: WebhookService(store: store, masterKey: masterKey, clock: clock)
-            ),
-            health: Health(store: store),
-            metrics: RequestMetrics()
-        )
         let logger = self.logger
-        let webhookDispatcher = WebhookDispatcher(
-            deliverer: WebhookDeliverer(store: store, masterKey: masterKey, clock: clock, logger: logger, send: WebhookDispatcher.send)
-        )
+        let parts = try await ServerComponents.make(configuration: config, logger: logger)
         let groupBox = GroupBox()
         let app = Application(
-            responder: responder,
+            responder: parts.responder,
             server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionOptionsHandler()], idleTimeout: .seconds(300))),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Osprey"),
-            services: [store, GarbageCollector(objects: objects, logger: logger), webhookDispatcher],
+            services: parts.services,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? config.port
                 logger.notice("Osprey listening on http://\(config.host):\(port)")
@@ -67,6 +46,48 @@ public struct OspreyServer: Sendable {
         )
         groupBox.value = serviceGroup
         try await serviceGroup.run()
+    }
+}
+
+/// What a server is made of, built from its configuration: `OspreyServer` serves it; tests drive its responder in-process.
+struct ServerComponents: Sendable {
+    let store: SQLMetadataStore
+    let responder: OspreyResponder
+    /// Long-running parts, in start order (they stop in reverse): the store first, so it closes last.
+    let services: [any Service]
+
+    static func make(configuration config: ServerConfiguration, logger: Logger, clock: any WallClock = SystemClock()) async throws
+        -> ServerComponents
+    {
+        try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let masterKey = try MasterKey.loadOrCreate(dataDir: config.dataDir)
+        let store = try await SQLMetadataStore.open(url: config.databaseURL, logger: logger)
+        do {
+            let blobs = try await artifactStore(config.artifactsURL)
+            let keys = AccessKeyService(store: store, masterKey: masterKey, clock: clock)
+            try await RootKey.ensure(keys: keys, configuration: config, logger: logger)
+            let objects = ObjectService(
+                store: store, blobs: blobs, clock: clock, ids: RandomIDGenerator(), deployment: Deployment(region: config.region)
+            )
+            let responder = OspreyResponder(
+                authenticator: Authenticator(keys: keys, clock: clock),
+                s3: S3Handler(objects: objects, region: config.region),
+                native: NativeAPI(
+                    keys: keys, events: EventService(store: store), webhooks: WebhookService(store: store, masterKey: masterKey, clock: clock)
+                ),
+                health: Health(store: store),
+                metrics: RequestMetrics()
+            )
+            let webhooks = WebhookDispatcher(
+                deliverer: WebhookDeliverer(store: store, masterKey: masterKey, clock: clock, logger: logger, send: WebhookDispatcher.send)
+            )
+            return ServerComponents(
+                store: store, responder: responder, services: [store, GarbageCollector(objects: objects, logger: logger), webhooks]
+            )
+        } catch {
+            await store.close()
+            throw error
+        }
     }
 
     static func artifactStore(_ url: String) async throws -> any ArtifactStore {

@@ -15,13 +15,20 @@ struct WebhookDispatcher: Service {
     /// How long one delivery attempt may take, connection and answer included.
     static let attemptTimeout: TimeAmount = .seconds(10)
 
-    /// POSTs one webhook request with the shared HTTP client; returns the status. The answer's body is read and dropped.
+    /// The client for deliveries: a refused connection fails at once (and is retried with backoff) instead of for 10 s.
+    static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(5)))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
+    /// POSTs one webhook request; returns the status. The answer's body is read and dropped.
     @Sendable static func send(url: URL, headers: [String: String], body: [UInt8]) async throws -> Int {
         var request = HTTPClientRequest(url: url.absoluteString)
         request.method = .POST
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(bytes: body))
-        let response = try await HTTPClient.shared.execute(request, timeout: attemptTimeout)
+        let response = try await client.execute(request, timeout: attemptTimeout)
         _ = try? await response.body.collect(upTo: 1 << 20)
         return Int(response.status.code)
     }

@@ -14,9 +14,14 @@ extension Date {
 
 /// JSON text columns.
 enum JSONColumn {
-    static func encode<T: Encodable>(_ value: T) -> String {
+    private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+    private static let decoder = JSONDecoder()
+
+    static func encode<T: Encodable>(_ value: T) -> String {
         // Encoding string maps and arrays of plain structs cannot fail.
         guard let data = try? encoder.encode(value) else { return "null" }
         return String(decoding: data, as: UTF8.self)
@@ -24,10 +29,15 @@ enum JSONColumn {
 
     static func decode<T: Decodable>(_ type: T.Type, from text: String, column: String) throws -> T {
         do {
-            return try JSONDecoder().decode(type, from: Data(text.utf8))
+            return try decoder.decode(type, from: Data(text.utf8))
         } catch {
             throw OspreyError(.internalError, "The metadata store holds malformed JSON in column \(column)", cause: error)
         }
+    }
+
+    /// A string map, without starting the JSON decoder for the common empty map.
+    static func decodeMap(_ text: String, column: String) throws -> [String: String] {
+        text == "{}" ? [:] : try decode([String: String].self, from: text, column: column)
     }
 }
 
@@ -72,7 +82,7 @@ enum Records {
             size: try row.int64("size"),
             etag: try row.string("etag"),
             contentType: try row.string("content_type"),
-            metadata: try row.json("metadata", as: [String: String].self),
+            metadata: try JSONColumn.decodeMap(try row.string("metadata"), column: "metadata"),
             lastModified: try row.date("last_modified"),
             blobs: try row.json("blobs", as: [BlobRef].self)
         )
@@ -84,7 +94,7 @@ enum Records {
             bucket: try row.string("bucket"),
             key: try row.string("key"),
             contentType: try row.string("content_type"),
-            metadata: try row.json("metadata", as: [String: String].self),
+            metadata: try JSONColumn.decodeMap(try row.string("metadata"), column: "metadata"),
             initiated: try row.date("initiated")
         )
     }

@@ -191,9 +191,11 @@ public final class SQLMetadataStore: MetadataStore, Service {
     /// Appends `event` to the outbox inside the current transaction. Call it last, so the event lock is held briefly.
     func insertEvent(_ event: NewEvent, on database: any SQLDatabase) async throws {
         if let lock = backend.dialect.eventOrderLock { try await database.raw(lock).run() }
-        try await database.insert(into: "events")
-            .columns("account_id", "type", "resource", "detail", "time")
-            .values(event.accountId, event.type, event.resource, event.detail, event.time.epochMilliseconds)
-            .run()
+        try await database.raw(
+            """
+            INSERT INTO events (account_id, "type", resource, detail, "time") VALUES \
+            (\(bind: event.accountId), \(bind: event.type), \(bind: event.resource), \(bind: event.detail), \(bind: event.time.epochMilliseconds))
+            """
+        ).run()
     }
 }

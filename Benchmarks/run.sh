@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Osprey's foundation benchmarks: large single-stream S3 PUT/GET against `cp`, and small-object ops/s against moto.
+#
+#   bash Benchmarks/run.sh                 # everything (builds the release binary first: several minutes on 2 cores)
+#
+# Knobs (environment): BENCH_ONLY=large|small, BENCH_SIZE_MIB (1024), BENCH_REPS (3), BENCH_DURATION (15),
+# BENCH_WARMUP (3), BENCH_THREADS (16), BENCH_PERF=1 (also `perf record` the osprey server for the whole run; slows it),
+# OSPREY_BIN=/path/to/osprey (skip the build), BENCH_BUILD_TRIES (4; a failed build is retried after 120 s, since
+# others may be mid-edit in Sources/).
+#
+# Everything runs on 127.0.0.1 with fresh temp data dirs under Benchmarks/.work/ (same disk as the repo), removed at
+# exit. Output: the console, Benchmarks/out/run.log and JSON files beside it. Nothing here asserts a number.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO="$PWD"
+BENCH="$REPO/Benchmarks"
+OUT="$BENCH/out"
+VENV="$BENCH/.venv"
+mkdir -p "$OUT" "$BENCH/.work"
+exec > >(tee "$OUT/run.log") 2>&1
+
+export OSPREY_ROOT_ACCESS_KEY_ID=AKIDOSPREYBENCH00001
+export OSPREY_ROOT_SECRET_ACCESS_KEY='osprey+bench/Secret000000000000000000000'   # 40 characters
+log() { echo "run.sh: $*"; }
+
+# --- the release binary ------------------------------------------------------------------------------------------
+if [[ -z "${OSPREY_BIN:-}" ]]; then
+    log "building the release binary: swift build -c release --product osprey (several minutes on 2 cores;" \
+        "waits for any other build holding .build's lock)"
+    tries="${BENCH_BUILD_TRIES:-4}"
+    for ((try = 1; ; try++)); do
+        start=$SECONDS
+        if swift build -c release --product osprey; then
+            log "release build done in $((SECONDS - start)) s"
+            break
+        fi
+        if ((try >= tries)); then
+            log "release build failed $try times; giving up"
+            exit 1
+        fi
+        log "release build failed (try $try of $tries; maybe an edit in progress in Sources/); retrying in 120 s"
+        sleep 120
+    done
+    OSPREY_BIN="$(swift build -c release --show-bin-path)/osprey"
+fi
+[[ -x "$OSPREY_BIN" ]] || { log "no osprey binary at $OSPREY_BIN"; exit 1; }
+
+# --- the benchmark venv (separate from the repo's test venv) ------------------------------------------------------
+PACKAGES=("boto3>=1.36" "moto[server]>=5")
+WANT="$(printf '%s\n' "${PACKAGES[@]}")"
+if ! [[ -x "$VENV/bin/python" && -f "$VENV/.bench-packages" && "$(cat "$VENV/.bench-packages")" == "$WANT" ]]; then
+    log "creating $VENV with ${PACKAGES[*]}"
+    rm -rf "$VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${PACKAGES[@]}"
+    printf '%s\n' "$WANT" > "$VENV/.bench-packages"
+fi
+PY="$VENV/bin/python"
+
+# --- servers ------------------------------------------------------------------------------------------------------
+WORK="$(mktemp -d "$BENCH/.work/run.XXXXXX")"
+PIDS=()
+PERF_PID=""
+cleanup() {
+    if [[ -n "$PERF_PID" ]] && kill -0 "$PERF_PID" 2>/dev/null; then kill -INT "$PERF_PID" 2>/dev/null || true; wait "$PERF_PID" 2>/dev/null || true; fi
+    for pid in "${PIDS[@]}"; do stop "$pid"; done
+    rm -rf "$WORK"
+}
+stop() {  # SIGTERM, then up to 10 s, then SIGKILL
+    local pid="$1"
+    kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then log "pid $pid ignored SIGTERM for 10 s; SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; fi
+    wait "$pid" 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_http() {  # URL NAME PID: until 200, at most 60 s
+    local url="$1" name="$2" pid="$3"
+    for _ in $(seq 300); do
+        kill -0 "$pid" 2>/dev/null || { log "$name exited during start-up"; return 1; }
+        [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)" == 200 ]] && return 0
+        sleep 0.2
+    done
+    log "$name did not answer 200 on $url within 60 s"
+    return 1
+}
+
+OSPREY_PORT="$(free_port)"
+mkdir -p "$WORK/osprey-data"
+# Start in the data dir so no osprey.yaml of the working folder is picked up.
+(cd "$WORK" && exec "$OSPREY_BIN" server --host 127.0.0.1 --port "$OSPREY_PORT" --data-dir "$WORK/osprey-data") \
+    > "$OUT/osprey-server.log" 2>&1 &
+OSPREY_PID=$!
+PIDS+=("$OSPREY_PID")
+wait_http "http://127.0.0.1:$OSPREY_PORT/healthz" osprey "$OSPREY_PID"
+OSPREY_URL="http://127.0.0.1:$OSPREY_PORT"
+log "osprey (pid $OSPREY_PID) at $OSPREY_URL, data in $WORK/osprey-data"
+
+if [[ "${BENCH_PERF:-0}" == 1 ]]; then
+    perf record -F 499 -g -p "$OSPREY_PID" -o "$OUT/perf-osprey.data" > "$OUT/perf-record.log" 2>&1 &
+    PERF_PID=$!
+    log "perf record on osprey (pid $PERF_PID) -> $OUT/perf-osprey.data (numbers in this run are slowed by it)"
+fi
+
+# --- the run ------------------------------------------------------------------------------------------------------
+log "date $(date -u +%FT%TZ); $(nproc) cores; $(free -g | awk '/^Mem:/ {print $2 " GiB memory"}');" \
+    "disk $(df -h --output=source,fstype,size "$BENCH/.work" | tail -1 | tr -s ' ')"
+log "git $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources Package.swift || echo ' + uncommitted edits in Sources/')"
+log "$("$PY" -c 'import sys, boto3, botocore, moto; print("python", sys.version.split()[0], "boto3", boto3.__version__, "botocore", botocore.__version__, "moto", moto.__version__)')"
+log "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+if [[ "${BENCH_ONLY:-large}" == large || -z "${BENCH_ONLY:-}" ]]; then
+    "$PY" "$BENCH/s3_large.py" --endpoint "$OSPREY_URL" --server-pid "$OSPREY_PID" --work-dir "$WORK" \
+        --size-mib "${BENCH_SIZE_MIB:-1024}" --reps "${BENCH_REPS:-3}" --json "$OUT/s3_large.json"
+    log "load average after large: $(cut -d' ' -f1-3 /proc/loadavg)"
+fi
+
+if [[ "${BENCH_ONLY:-small}" == small || -z "${BENCH_ONLY:-}" ]]; then
+    MOTO_PORT="$(free_port)"
+    (cd "$WORK" && exec "$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT") > "$OUT/moto-server.log" 2>&1 &
+    MOTO_PID=$!
+    PIDS+=("$MOTO_PID")
+    wait_http "http://127.0.0.1:$MOTO_PORT/" moto "$MOTO_PID"
+    log "moto_server (pid $MOTO_PID) at http://127.0.0.1:$MOTO_PORT"
+    common=(--target "osprey=$OSPREY_URL" --target "moto=http://127.0.0.1:$MOTO_PORT"
+            --threads "${BENCH_THREADS:-16}" --duration "${BENCH_DURATION:-15}" --warmup "${BENCH_WARMUP:-3}")
+    "$PY" "$BENCH/s3_small_ops.py" "${common[@]}" --processes 1 --sink --label "as specified" --json "$OUT/s3_small_ops.json"
+    # Information: the same 16 threads spread over 2 client processes (one Python process is GIL-bound).
+    "$PY" "$BENCH/s3_small_ops.py" "${common[@]}" --processes 2 --sink --label "information: 2 client processes" \
+        --json "$OUT/s3_small_ops_2proc.json"
+    echo "osprey VmHWM after everything: $(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' "/proc/$OSPREY_PID/status")"
+    log "load average after small: $(cut -d' ' -f1-3 /proc/loadavg)"
+fi
+log "done; log in $OUT/run.log"
