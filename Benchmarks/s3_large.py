@@ -11,8 +11,12 @@ synced, the source file is written once before the first repetition and stays ca
 * cp        `cp SRC DST` on the same disk as the server's data dir (a fresh DST each time): the physical peer.
 * put       one `put_object(Body=<open file>)`: one request, not multipart. Over plain http botocore signs the
             payload's SHA-256 and (botocore >= 1.36) puts a CRC32 checksum in a header, so it reads the file
-            three times before/while sending; the client's own cost for that is measured separately (client-hash).
-* get       one `get_object`, its body streamed to a fresh file in 1 MiB reads.
+            three times before/while sending; the client's own cost for that is measured separately (client alone).
+            A failure (an error answer) is reported as such and the run goes on.
+* put_unsigned  the same `put_object` with `payload_signing_enabled: False` (x-amz-content-sha256: UNSIGNED-PAYLOAD,
+            what botocore sends over https; the CRC32 header stays): the same single stream without the SHA-256 pass.
+* get       one `get_object`, its body streamed to a fresh file in 1 MiB reads (of the object put_unsigned wrote,
+            or put's when put_unsigned is skipped).
 * upload_fileobj (information only): boto3's default managed transfer (multipart, 8 MiB parts, 10 threads).
 
 The server's memory: VmRSS from /proc/PID/status every 50 ms during each transfer (peak per phase), VmHWM at the end.
@@ -159,6 +163,8 @@ def main() -> int:
     config = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1, "mode": "standard"},
                     read_timeout=600, connect_timeout=10)
     s3 = session.client("s3", endpoint_url=args.endpoint, config=config)
+    s3_unsigned = session.client("s3", endpoint_url=args.endpoint, config=config.merge(
+        Config(s3={"addressing_style": "path", "payload_signing_enabled": False})))
     s3.create_bucket(Bucket=bucket)
 
     print(f"s3_large: writing a {args.size_mib} MiB source file once in {args.work_dir} ...", flush=True)
@@ -170,12 +176,13 @@ def main() -> int:
             pass
 
     rss_start = status_kib(pid, "VmRSS") or 0
-    results: dict[str, list] = {"cp": [], "put": [], "get": [], "upload_fileobj": []}
-    peaks: dict[str, int] = {"put": 0, "get": 0, "upload_fileobj": 0}
+    results: dict[str, list] = {"cp": [], "put": [], "put_unsigned": [], "get": [], "upload_fileobj": []}
+    peaks: dict[str, int] = {"put": 0, "put_unsigned": 0, "get": 0, "upload_fileobj": 0}
+    failures: dict[str, str] = {}
 
-    def put_single():
+    def put_single(client):
         with open(src, "rb") as body:
-            response = s3.put_object(Bucket=bucket, Key=key, Body=body)
+            response = client.put_object(Bucket=bucket, Key=key, Body=body)
         assert response["ResponseMetadata"]["HTTPStatusCode"] == 200, response
 
     def get_streamed():
@@ -200,12 +207,21 @@ def main() -> int:
         print(f"  rep {rep}: cp              {size / t / MB:8.1f} MB/s  ({t:.2f} s)", flush=True)
         rm(cp_dst)
 
-        with RSSSampler(pid) as sampler:
-            t = timed(put_single)
-        results["put"].append(t)
-        peaks["put"] = max(peaks["put"], sampler.peak_kib)
-        print(f"  rep {rep}: put_object      {size / t / MB:8.1f} MB/s  ({t:.2f} s)  server peak RSS {sampler.peak_kib / 1024:.1f} MiB",
-              flush=True)
+        for name, client in (("put", s3), ("put_unsigned", s3_unsigned)):
+            with RSSSampler(pid) as sampler:
+                start = time.perf_counter()
+                try:
+                    put_single(client)
+                except Exception as error:  # reported, not retried
+                    t = time.perf_counter() - start
+                    failures[name] = f"{type(error).__name__}: {error}"
+                    print(f"  rep {rep}: {name:<15} FAILED after {t:.2f} s: {failures[name]}", flush=True)
+                    continue
+                t = time.perf_counter() - start
+            results[name].append(t)
+            peaks[name] = max(peaks[name], sampler.peak_kib)
+            print(f"  rep {rep}: {name:<15} {size / t / MB:8.1f} MB/s  ({t:.2f} s)  server peak RSS {sampler.peak_kib / 1024:.1f} MiB",
+                  flush=True)
 
         rm(get_dst)
         with RSSSampler(pid) as sampler:
@@ -234,14 +250,15 @@ def main() -> int:
     hashes = client_hash_cost(src)
 
     def mbps(seconds: list[float]) -> float:
-        return size / statistics.median(seconds) / MB
+        return size / statistics.median(seconds) / MB if seconds else 0.0
 
     cp = mbps(results["cp"])
     summary = {
         "size_bytes": size,
         "reps": args.reps,
         "median_MBps": {name: round(mbps(ts), 1) for name, ts in results.items()},
-        "best_MBps": {name: round(size / min(ts) / MB, 1) for name, ts in results.items()},
+        "best_MBps": {name: round(size / min(ts) / MB, 1) for name, ts in results.items() if ts},
+        "failures": failures,
         "ratio_to_cp": {name: round(mbps(ts) / cp, 3) for name, ts in results.items() if name != "cp"},
         "server_rss_MiB": {
             "before_transfers": round(rss_start / 1024, 1),
@@ -254,12 +271,16 @@ def main() -> int:
     print()
     print(f"s3_large: {args.size_mib} MiB object, median of {args.reps} (MB = 10^6 bytes)")
     print(f"  cp (same disk)          {cp:8.1f} MB/s")
-    for name in ("put", "get", "upload_fileobj"):
-        note = "  (information only)" if name == "upload_fileobj" else "  (target >= 0.5)"
-        print(f"  {name:<22}  {mbps(results[name]):8.1f} MB/s   ratio to cp {mbps(results[name]) / cp:5.2f}{note}")
-    print(f"  server RSS: {rss_start / 1024:.1f} MiB before; peak {peaks['put'] / 1024:.1f} (put) "
-          f"{peaks['get'] / 1024:.1f} (get) {peaks['upload_fileobj'] / 1024:.1f} (multipart); VmHWM {hwm_kib / 1024:.1f} MiB"
-          "  (target < 100 MiB)")
+    labels = {"put": "put_object (signed)", "put_unsigned": "put_object (UNSIGNED)", "get": "get_object (streamed)",
+              "upload_fileobj": "upload_fileobj (multi)"}
+    for name in ("put", "put_unsigned", "get", "upload_fileobj"):
+        note = "  (target >= 0.5)" if name in ("put", "get") else "  (information)"
+        if not results[name]:
+            print(f"  {labels[name]:<22}  FAILED: {failures.get(name, 'no successful run')}")
+            continue
+        print(f"  {labels[name]:<22}  {mbps(results[name]):8.1f} MB/s   ratio to cp {mbps(results[name]) / cp:5.2f}{note}")
+    print(f"  server RSS: {rss_start / 1024:.1f} MiB before; peak " +
+          ", ".join(f"{peaks[n] / 1024:.1f} ({n})" for n in peaks) + f"; VmHWM {hwm_kib / 1024:.1f} MiB  (target < 100 MiB)")
     ca = summary["client_alone_MBps"]
     print(f"  client alone over the cached file: read {ca['read_only']:.0f} MB/s, sha256 {ca['sha256']:.0f} MB/s, "
           f"crc32 {ca['crc32']:.0f} MB/s, md5 {ca['md5']:.0f} MB/s")

@@ -83,7 +83,7 @@ struct Authenticator: Sendable {
         if let authority = request.head.authority { headers.append((name: "host", value: authority)) }
         let signed = SigV4Request(method: request.method.rawValue, rawPath: request.uri.path, rawQuery: request.uri.query, headers: headers)
         guard signed.hasCredentials else {
-            throw OspreyError(.accessDenied, "Access Denied: the request carries no credentials (sign it with SigV4, or send a bearer token).")
+            throw OspreyError(.unauthenticated, "Access Denied: the request carries no credentials (sign it with SigV4, or send a bearer token).")
         }
         let signature = try await verifier.verify(signed, service: service, uriMode: uriMode, now: clock.now())
         guard let key = try await keys.key(id: signature.accessKeyId) else {

@@ -8,7 +8,7 @@ enum S3Errors {
         switch code {
         case .noSuchBucket, .noSuchKey, .noSuchUpload, .notFound: return .notFound
         case .bucketAlreadyOwnedByYou, .bucketAlreadyExists, .bucketNotEmpty, .alreadyExists: return .conflict
-        case .accessDenied, .invalidAccessKeyId, .signatureDoesNotMatch, .requestTimeTooSkewed, .unrecognizedClient: return .forbidden
+        case .accessDenied, .unauthenticated, .invalidAccessKeyId, .signatureDoesNotMatch, .requestTimeTooSkewed, .unrecognizedClient: return .forbidden
         case .invalidRange: return .rangeNotSatisfiable
         case .preconditionFailed: return .preconditionFailed
         case .notImplemented: return .notImplemented
@@ -16,6 +16,15 @@ enum S3Errors {
         case .internalError: return .internalServerError
         case .unavailable: return .serviceUnavailable
         default: return .badRequest
+        }
+    }
+
+    /// The code S3 clients know: anonymous requests are `AccessDenied`, generic validation is `InvalidArgument`.
+    static func wireCode(_ code: OspreyError.Code) -> String {
+        switch code {
+        case .unauthenticated: return OspreyError.Code.accessDenied.rawValue
+        case .validation: return OspreyError.Code.invalidArgument.rawValue
+        default: return code.rawValue
         }
     }
 
@@ -29,7 +38,7 @@ enum S3Errors {
         let message = error.code == .internalError ? "We encountered an internal error. Please try again." : error.message
         var xml = XMLWriter()
         xml.open("Error")
-        xml.element("Code", error.code == .validation ? "InvalidArgument" : error.code.rawValue)
+        xml.element("Code", wireCode(error.code))
         xml.element("Message", message)
         xml.element("Resource", resource)
         xml.element("RequestId", requestId)
