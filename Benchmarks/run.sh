@@ -6,7 +6,8 @@
 # Knobs (environment): BENCH_ONLY=large|small, BENCH_SIZE_MIB (1024), BENCH_REPS (3), BENCH_DURATION (15),
 # BENCH_WARMUP (3), BENCH_THREADS (16), BENCH_PERF=1 (also `perf record` the osprey server for the whole run; slows it),
 # OSPREY_BIN=/path/to/osprey (skip the build), BENCH_BUILD_TRIES (4; a failed build is retried after 120 s, since
-# others may be mid-edit in Sources/).
+# others may be mid-edit in Sources/), BENCH_QUIET_WAIT (600: seconds to wait at most for the machine to be idle, i.e.
+# < 10% of its CPU busy over 3 s, before measuring; on a shared 2-core box other builds skew every number).
 #
 # Everything runs on 127.0.0.1 with fresh temp data dirs under Benchmarks/.work/ (same disk as the repo), removed at
 # exit. Output: the console, Benchmarks/out/run.log and JSON files beside it. Nothing here asserts a number.
@@ -107,6 +108,22 @@ if [[ "${BENCH_PERF:-0}" == 1 ]]; then
 fi
 
 # --- the run ------------------------------------------------------------------------------------------------------
+busy_percent() {  # share of all CPUs busy over the next 3 s, from /proc/stat
+    local a b
+    a=($(head -1 /proc/stat)); sleep 3; b=($(head -1 /proc/stat))
+    local total=0 idle
+    for i in 1 2 3 4 5 6 7 8; do total=$((total + b[i] - a[i])); done
+    idle=$(( (b[4] - a[4]) + (b[5] - a[5]) ))
+    echo $(( total > 0 ? 100 * (total - idle) / total : 0 ))
+}
+quiet_deadline=$((SECONDS + ${BENCH_QUIET_WAIT:-600}))
+while :; do
+    busy="$(busy_percent)"
+    if ((busy < 10)); then log "machine idle enough: ${busy}% CPU busy over 3 s"; break; fi
+    if ((SECONDS >= quiet_deadline)); then log "machine still ${busy}% busy after ${BENCH_QUIET_WAIT:-600} s; measuring anyway"; break; fi
+    log "machine ${busy}% busy (other work); waiting for it to be idle"
+    sleep 15
+done
 log "date $(date -u +%FT%TZ); $(nproc) cores; $(free -g | awk '/^Mem:/ {print $2 " GiB memory"}');" \
     "disk $(df -h --output=source,fstype,size "$BENCH/.work" | tail -1 | tr -s ' ')"
 log "git $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources Package.swift || echo ' + uncommitted edits in Sources/')"
@@ -115,8 +132,8 @@ log "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 if [[ "${BENCH_ONLY:-large}" == large || -z "${BENCH_ONLY:-}" ]]; then
     "$PY" "$BENCH/s3_large.py" --endpoint "$OSPREY_URL" --server-pid "$OSPREY_PID" --work-dir "$WORK" \
-        --size-mib "${BENCH_SIZE_MIB:-1024}" --reps "${BENCH_REPS:-3}" --json "$OUT/s3_large.json"
-    log "load average after large: $(cut -d' ' -f1-3 /proc/loadavg)"
+        --size-mib "${BENCH_SIZE_MIB:-1024}" --reps "${BENCH_REPS:-3}" --sink --json "$OUT/s3_large.json"
+    log "load average after large: $(cut -d' ' -f1-3 /proc/loadavg); CPU busy now: $(busy_percent)%"
 fi
 
 if [[ "${BENCH_ONLY:-small}" == small || -z "${BENCH_ONLY:-}" ]]; then
@@ -133,6 +150,6 @@ if [[ "${BENCH_ONLY:-small}" == small || -z "${BENCH_ONLY:-}" ]]; then
     "$PY" "$BENCH/s3_small_ops.py" "${common[@]}" --processes 2 --sink --label "information: 2 client processes" \
         --json "$OUT/s3_small_ops_2proc.json"
     echo "osprey VmHWM after everything: $(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' "/proc/$OSPREY_PID/status")"
-    log "load average after small: $(cut -d' ' -f1-3 /proc/loadavg)"
+    log "load average after small: $(cut -d' ' -f1-3 /proc/loadavg); CPU busy now: $(busy_percent)%"
 fi
 log "done; log in $OUT/run.log"

@@ -85,6 +85,58 @@ class RSSSampler:
         self._thread.join(timeout=5)
 
 
+def sink_server(port_queue, serve_path: str) -> None:
+    """A trivial HTTP/1.1 sink on a loopback port, for the client alone: answers 100-continue, reads and drops any
+    request body (recv_into one 1 MiB buffer), answers 200; a GET gets `serve_path` by sendfile. One connection at a
+    time, which is all that single-stream put/get use. Runs until its parent kills it."""
+    import socket
+
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    port_queue.put(listener.getsockname()[1])
+    buffer = bytearray(MIB)
+    view = memoryview(buffer)
+    while True:
+        conn, _ = listener.accept()
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        pending = b""
+        try:
+            while True:
+                while b"\r\n\r\n" not in pending:
+                    data = conn.recv(65536)
+                    if not data:
+                        raise ConnectionError
+                    pending += data
+                head, pending = pending.split(b"\r\n\r\n", 1)
+                lines = head.decode("latin-1").split("\r\n")
+                method = lines[0].split(" ", 1)[0]
+                headers = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:] if ":" in line)}
+                length = int(headers.get("content-length", "0"))
+                if headers.get("expect", "").lower() == "100-continue":
+                    conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+                remaining = length - len(pending)
+                pending = b"" if remaining >= 0 else pending[length:]
+                while remaining > 0:
+                    n = conn.recv_into(view[:min(MIB, remaining)])
+                    if not n:
+                        raise ConnectionError
+                    remaining -= n
+                if method == "GET":
+                    size = os.path.getsize(serve_path)
+                    conn.sendall(f"HTTP/1.1 200 OK\r\nContent-Length: {size}\r\nETag: \"0\"\r\n"
+                                 "Content-Type: binary/octet-stream\r\n\r\n".encode())
+                    with open(serve_path, "rb") as f:
+                        offset = 0
+                        while offset < size:
+                            offset += os.sendfile(conn.fileno(), f.fileno(), offset, size - offset)
+                else:
+                    conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 0\r\nETag: "0"\r\n\r\n')
+        except (ConnectionError, OSError):
+            conn.close()
+
+
 def write_source(path: str, size: int) -> float:
     """Writes `size` pseudo-random bytes (incompressible, not all the same) once; returns the seconds it took."""
     start = time.perf_counter()
@@ -146,6 +198,8 @@ def main() -> int:
     parser.add_argument("--work-dir", required=True, help="scratch folder on the same disk as the server's data dir")
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--sink", action="store_true",
+                        help="also run put/put_unsigned/get once against a trivial local HTTP sink (the client alone)")
     parser.add_argument("--json", help="write the results here too")
     args = parser.parse_args()
     if not SECRET_KEY:
@@ -185,8 +239,8 @@ def main() -> int:
             response = client.put_object(Bucket=bucket, Key=key, Body=body)
         assert response["ResponseMetadata"]["HTTPStatusCode"] == 200, response
 
-    def get_streamed():
-        response = s3.get_object(Bucket=bucket, Key=key)
+    def get_streamed(client=s3):
+        response = client.get_object(Bucket=bucket, Key=key)
         stream = response["Body"]
         got = 0
         with open(get_dst, "wb") as out:
@@ -249,6 +303,28 @@ def main() -> int:
     hwm_kib = status_kib(pid, "VmHWM") or 0
     hashes = client_hash_cost(src)
 
+    sink_results: dict[str, float] = {}
+    if args.sink:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork")
+        port_queue = ctx.Queue()
+        sink = ctx.Process(target=sink_server, args=(port_queue, src), daemon=True)
+        sink.start()
+        try:
+            sink_url = f"http://127.0.0.1:{port_queue.get(timeout=10)}"
+            sink_signed = session.client("s3", endpoint_url=sink_url, config=config)
+            sink_unsigned = session.client("s3", endpoint_url=sink_url, config=config.merge(
+                Config(s3={"addressing_style": "path", "payload_signing_enabled": False})))
+            for name, client in (("put", sink_signed), ("put_unsigned", sink_unsigned)):
+                sink_results[name] = size / timed(lambda: put_single(client)) / MB
+            rm(get_dst)
+            sink_results["get"] = size / timed(lambda: get_streamed(sink_signed)) / MB
+            rm(get_dst)
+        finally:
+            sink.kill()
+            sink.join(timeout=5)
+
     def mbps(seconds: list[float]) -> float:
         return size / statistics.median(seconds) / MB if seconds else 0.0
 
@@ -266,6 +342,7 @@ def main() -> int:
             "VmHWM_at_end": round(hwm_kib / 1024, 1),
         },
         "client_alone_MBps": {name: round(size / s / MB, 1) for name, s in hashes.items()},
+        "client_against_sink_MBps": {name: round(v, 1) for name, v in sink_results.items()},
         "seconds": results,
     }
     print()
@@ -280,10 +357,14 @@ def main() -> int:
             continue
         print(f"  {labels[name]:<22}  {mbps(results[name]):8.1f} MB/s   ratio to cp {mbps(results[name]) / cp:5.2f}{note}")
     print(f"  server RSS: {rss_start / 1024:.1f} MiB before; peak " +
-          ", ".join(f"{peaks[n] / 1024:.1f} ({n})" for n in peaks) + f"; VmHWM {hwm_kib / 1024:.1f} MiB  (target < 100 MiB)")
+          ", ".join(f"{peaks[n] / 1024:.1f} ({n})" if results[n] else f"n/a ({n} failed)" for n in peaks) +
+          f"; VmHWM {hwm_kib / 1024:.1f} MiB  (target < 100 MiB)")
     ca = summary["client_alone_MBps"]
     print(f"  client alone over the cached file: read {ca['read_only']:.0f} MB/s, sha256 {ca['sha256']:.0f} MB/s, "
           f"crc32 {ca['crc32']:.0f} MB/s, md5 {ca['md5']:.0f} MB/s")
+    if sink_results:
+        print("  client against a trivial local HTTP sink (same boto3 calls, no server work): " +
+              ", ".join(f"{name} {v:.0f} MB/s" for name, v in sink_results.items()))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(summary, f, indent=2)

@@ -2,13 +2,13 @@
 # Starts a throwaway PostgreSQL for the tests (initdb in a state dir, loopback port, role and database `osprey`)
 # and prints its URL as the last line. Installs Debian's postgresql when missing. Re-runnable: reuses a running one.
 #
-#   url=$(scripts/postgres-up.sh | tail -1)     # postgres://osprey:osprey@127.0.0.1:54329/osprey
+#   url=$(scripts/postgres-up.sh | tail -1)     # postgres://osprey:osprey@127.0.0.1:54331/osprey
 #   scripts/postgres-up.sh stop                  # stops it
 #
-# Env: OSPREY_PG_STATE_DIR [/var/tmp/osprey-test-postgres], OSPREY_PG_PORT [54329]
+# Env: OSPREY_PG_STATE_DIR [/var/tmp/osprey-test-postgres], OSPREY_PG_PORT [54331]
 set -euo pipefail
 STATE=${OSPREY_PG_STATE_DIR:-/var/tmp/osprey-test-postgres}
-PORT=${OSPREY_PG_PORT:-54329}
+PORT=${OSPREY_PG_PORT:-54331}
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
 if [ -z "$bindir" ]; then
   export DEBIAN_FRONTEND=noninteractive

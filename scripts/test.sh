@@ -13,8 +13,12 @@ if ! command -v psql >/dev/null || ! ls -d /usr/lib/postgresql/*/bin >/dev/null 
   apt-get update -qq && apt-get install -y -qq postgresql python3-venv >/dev/null
 fi
 
-export OSPREY_TEST_POSTGRES_URL="${OSPREY_TEST_POSTGRES_URL:-$(bash scripts/postgres-up.sh | tail -1)}"
-export OSPREY_TEST_PYTHON="${OSPREY_TEST_PYTHON:-$(bash scripts/python-env.sh | tail -1)}"
+# Assigned before export so that a failure stops the script (export would hide the exit status).
+postgres_url="${OSPREY_TEST_POSTGRES_URL:-}"
+[ -n "$postgres_url" ] || postgres_url=$(bash scripts/postgres-up.sh | tail -1)
+python=${OSPREY_TEST_PYTHON:-}
+[ -n "$python" ] || python=$(bash scripts/python-env.sh | tail -1)
+export OSPREY_TEST_POSTGRES_URL="$postgres_url" OSPREY_TEST_PYTHON="$python"
 echo "test.sh: PostgreSQL at ${OSPREY_TEST_POSTGRES_URL##*@}; Python clients in $OSPREY_TEST_PYTHON"
 
 swift build --build-tests
