@@ -219,7 +219,10 @@ def main() -> int:
     s3 = session.client("s3", endpoint_url=args.endpoint, config=config)
     s3_unsigned = session.client("s3", endpoint_url=args.endpoint, config=config.merge(
         Config(s3={"addressing_style": "path", "payload_signing_enabled": False})))
-    s3.create_bucket(Bucket=bucket)
+    try:
+        s3.create_bucket(Bucket=bucket)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
 
     print(f"s3_large: writing a {args.size_mib} MiB source file once in {args.work_dir} ...", flush=True)
     write_s = write_source(src, size)

@@ -16,8 +16,7 @@ extension Osprey {
 
             func run() async throws {
                 try await runClient {
-                    let (id, secret) = try client.credentials()
-                    let native = NativeClient(endpoint: client.resolvedEndpoint, keyId: id, secret: secret)
+                    let native = try client.nativeClient()
                     let key = try await native.call(.POST, "/api/v1/keys", json: ["description": description, "admin": admin]) as? [String: Any]
                     print("aws_access_key_id     = \(key?["accessKeyId"] as? String ?? "")")
                     print("aws_secret_access_key = \(key?["secretAccessKey"] as? String ?? "")")
@@ -31,8 +30,7 @@ extension Osprey {
 
             func run() async throws {
                 try await runClient {
-                    let (id, secret) = try client.credentials()
-                    let native = NativeClient(endpoint: client.resolvedEndpoint, keyId: id, secret: secret)
+                    let native = try client.nativeClient()
                     let answer = try await native.call(.GET, "/api/v1/keys") as? [String: Any]
                     for key in answer?["keys"] as? [[String: Any]] ?? [] {
                         let admin = key["admin"] as? Bool == true ? "admin" : "user"
@@ -49,8 +47,7 @@ extension Osprey {
 
             func run() async throws {
                 try await runClient {
-                    let (id, secret) = try client.credentials()
-                    let native = NativeClient(endpoint: client.resolvedEndpoint, keyId: id, secret: secret)
+                    let native = try client.nativeClient()
                     _ = try await native.call(.DELETE, "/api/v1/keys/\(accessKeyId)")
                     print("deleted \(accessKeyId)")
                 }

@@ -37,3 +37,11 @@ struct NativeClient {
         return object
     }
 }
+
+extension ClientOptions {
+    /// A native API client for the chosen server and key.
+    func nativeClient() throws -> NativeClient {
+        let (id, secret) = try credentials()
+        return NativeClient(endpoint: resolvedEndpoint, keyId: id, secret: secret)
+    }
+}

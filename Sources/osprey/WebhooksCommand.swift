@@ -23,8 +23,7 @@ extension Osprey {
 
             func run() async throws {
                 try await runClient {
-                    let (id, secret) = try client.credentials()
-                    let native = NativeClient(endpoint: client.resolvedEndpoint, keyId: id, secret: secret)
+                    let native = try client.nativeClient()
                     let types = (events ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
                     let hook = try await native.call(.POST, "/api/v1/webhooks", json: ["url": url, "events": types]) as? [String: Any]
                     print("id     = \(hook?["id"] as? String ?? "")")
@@ -39,8 +38,7 @@ extension Osprey {
 
             func run() async throws {
                 try await runClient {
-                    let (id, secret) = try client.credentials()
-                    let native = NativeClient(endpoint: client.resolvedEndpoint, keyId: id, secret: secret)
+                    let native = try client.nativeClient()
                     let answer = try await native.call(.GET, "/api/v1/webhooks") as? [String: Any]
                     for hook in answer?["webhooks"] as? [[String: Any]] ?? [] {
                         let types = (hook["events"] as? [String] ?? []).joined(separator: ",")
@@ -57,8 +55,7 @@ extension Osprey {
 
             func run() async throws {
                 try await runClient {
-                    let (id, secret) = try client.credentials()
-                    let native = NativeClient(endpoint: client.resolvedEndpoint, keyId: id, secret: secret)
+                    let native = try client.nativeClient()
                     _ = try await native.call(.DELETE, "/api/v1/webhooks/\(webhookId)")
                     print("deleted \(webhookId)")
                 }
