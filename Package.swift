@@ -60,6 +60,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Where user code runs: the local process executor with SageMaker's training contract.
+        .target(
+            name: "OspreyCompute",
+            dependencies: ["OspreyCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         // Domain services over the ports: objects, keys, events.
         .target(
             name: "OspreyServices",
@@ -87,7 +93,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],
-            resources: [.copy("Native/openapi.json")],
+            resources: [.copy("Native/openapi.json"), .copy("SageMaker/sagemaker-shapes.json")],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -107,6 +113,7 @@ let package = Package(
         .testTarget(name: "OspreySigV4Tests", dependencies: ["OspreySigV4"]),
         .testTarget(name: "OspreyStoreTests", dependencies: ["OspreyStore", "OspreyCore"]),
         .testTarget(name: "OspreyArtifactsTests", dependencies: ["OspreyArtifacts", "OspreyCore"]),
+        .testTarget(name: "OspreyComputeTests", dependencies: ["OspreyCompute", "OspreyCore"]),
         .testTarget(name: "OspreyServicesTests", dependencies: ["OspreyServices", "OspreyStore", "OspreyArtifacts", "OspreyCore"]),
         .testTarget(
             name: "OspreyServerTests",

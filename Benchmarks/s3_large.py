@@ -85,17 +85,17 @@ class RSSSampler:
         self._thread.join(timeout=5)
 
 
-def sink_server(port_queue, serve_path: str) -> None:
+def sink_server(serve_path: str) -> None:
     """A trivial HTTP/1.1 sink on a loopback port, for the client alone: answers 100-continue, reads and drops any
     request body (recv_into one 1 MiB buffer), answers 200; a GET gets `serve_path` by sendfile. One connection at a
-    time, which is all that single-stream put/get use. Runs until its parent kills it."""
+    time, which is all that single-stream put/get use. Prints its port on stdout; runs until it is killed."""
     import socket
 
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
-    port_queue.put(listener.getsockname()[1])
+    print(listener.getsockname()[1], flush=True)
     buffer = bytearray(MIB)
     view = memoryview(buffer)
     while True:
@@ -192,6 +192,9 @@ def client_hash_cost(path: str) -> dict:
 
 
 def main() -> int:
+    if len(sys.argv) == 3 and sys.argv[1] == "--serve-sink":
+        sink_server(sys.argv[2])
+        return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--endpoint", required=True)
     parser.add_argument("--server-pid", type=int, required=True)
@@ -308,14 +311,10 @@ def main() -> int:
 
     sink_results: dict[str, float] = {}
     if args.sink:
-        import multiprocessing as mp
-
-        ctx = mp.get_context("fork")
-        port_queue = ctx.Queue()
-        sink = ctx.Process(target=sink_server, args=(port_queue, src), daemon=True)
-        sink.start()
+        # A separate interpreter (not a fork of this threaded one).
+        sink = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve-sink", src], stdout=subprocess.PIPE, text=True)
         try:
-            sink_url = f"http://127.0.0.1:{port_queue.get(timeout=10)}"
+            sink_url = f"http://127.0.0.1:{int(sink.stdout.readline())}"
             sink_signed = session.client("s3", endpoint_url=sink_url, config=config)
             sink_unsigned = session.client("s3", endpoint_url=sink_url, config=config.merge(
                 Config(s3={"addressing_style": "path", "payload_signing_enabled": False})))
@@ -326,7 +325,7 @@ def main() -> int:
             rm(get_dst)
         finally:
             sink.kill()
-            sink.join(timeout=5)
+            sink.wait(timeout=10)
 
     def mbps(seconds: list[float]) -> float:
         return size / statistics.median(seconds) / MB if seconds else 0.0

@@ -1,0 +1,1 @@
+// The local executor lands here.
