@@ -116,37 +116,42 @@ busy_percent() {  # share of all CPUs busy over the next 3 s, from /proc/stat
     idle=$(( (b[4] - a[4]) + (b[5] - a[5]) ))
     echo $(( total > 0 ? 100 * (total - idle) / total : 0 ))
 }
-quiet_deadline=$((SECONDS + ${BENCH_QUIET_WAIT:-600}))
-while :; do
-    busy="$(busy_percent)"
-    if ((busy < 10)); then log "machine idle enough: ${busy}% CPU busy over 3 s"; break; fi
-    if ((SECONDS >= quiet_deadline)); then log "machine still ${busy}% busy after ${BENCH_QUIET_WAIT:-600} s; measuring anyway"; break; fi
-    log "machine ${busy}% busy (other work); waiting for it to be idle"
-    sleep 15
-done
+wait_quiet() {  # until < 10% of the CPUs are busy (our idle servers included), at most BENCH_QUIET_WAIT seconds
+    local deadline=$((SECONDS + ${BENCH_QUIET_WAIT:-600})) busy
+    while :; do
+        busy="$(busy_percent)"
+        if ((busy < 10)); then log "machine idle enough: ${busy}% CPU busy over 3 s"; return; fi
+        if ((SECONDS >= deadline)); then log "machine still ${busy}% busy after ${BENCH_QUIET_WAIT:-600} s; measuring anyway"; return; fi
+        log "machine ${busy}% busy (other work); waiting for it to be idle"
+        sleep 15
+    done
+}
 log "date $(date -u +%FT%TZ); $(nproc) cores; $(free -g | awk '/^Mem:/ {print $2 " GiB memory"}');" \
     "disk $(df -h --output=source,fstype,size "$BENCH/.work" | tail -1 | tr -s ' ')"
 log "git $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources Package.swift || echo ' + uncommitted edits in Sources/')"
 log "$("$PY" -c 'import sys, boto3, botocore, moto; print("python", sys.version.split()[0], "boto3", boto3.__version__, "botocore", botocore.__version__, "moto", moto.__version__)')"
 log "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-if [[ "${BENCH_ONLY:-large}" == large || -z "${BENCH_ONLY:-}" ]]; then
+if [[ "${BENCH_ONLY:-large}" == large ]]; then
+    wait_quiet
     "$PY" "$BENCH/s3_large.py" --endpoint "$OSPREY_URL" --server-pid "$OSPREY_PID" --work-dir "$WORK" \
         --size-mib "${BENCH_SIZE_MIB:-1024}" --reps "${BENCH_REPS:-3}" --sink --json "$OUT/s3_large.json"
     log "load average after large: $(cut -d' ' -f1-3 /proc/loadavg); CPU busy now: $(busy_percent)%"
 fi
 
-if [[ "${BENCH_ONLY:-small}" == small || -z "${BENCH_ONLY:-}" ]]; then
+if [[ "${BENCH_ONLY:-small}" == small ]]; then
     MOTO_PORT="$(free_port)"
     (cd "$WORK" && exec "$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT") > "$OUT/moto-server.log" 2>&1 &
     MOTO_PID=$!
     PIDS+=("$MOTO_PID")
     wait_http "http://127.0.0.1:$MOTO_PORT/" moto "$MOTO_PID"
     log "moto_server (pid $MOTO_PID) at http://127.0.0.1:$MOTO_PORT"
-    common=(--target "osprey=$OSPREY_URL" --target "moto=http://127.0.0.1:$MOTO_PORT"
+    wait_quiet
+    common=(--target "osprey=$OSPREY_URL" --target "moto=http://127.0.0.1:$MOTO_PORT" --pid "osprey=$OSPREY_PID" --pid "moto=$MOTO_PID"
             --threads "${BENCH_THREADS:-16}" --duration "${BENCH_DURATION:-15}" --warmup "${BENCH_WARMUP:-3}")
     "$PY" "$BENCH/s3_small_ops.py" "${common[@]}" --processes 1 --sink --label "as specified" --json "$OUT/s3_small_ops.json"
     # Information: the same 16 threads spread over 2 client processes (one Python process is GIL-bound).
+    wait_quiet
     "$PY" "$BENCH/s3_small_ops.py" "${common[@]}" --processes 2 --sink --label "information: 2 client processes" \
         --json "$OUT/s3_small_ops_2proc.json"
     echo "osprey VmHWM after everything: $(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' "/proc/$OSPREY_PID/status")"

@@ -5,7 +5,8 @@ Run by Benchmarks/run.sh, which starts a release `osprey server` and passes its 
 
     python s3_large.py --endpoint http://127.0.0.1:PORT --server-pid PID --work-dir DIR [--size-mib 1024] [--reps 3]
 
-What is measured, each repetition in this order, everything through the page cache (nothing is dropped, nothing is
+What is measured (cp, put, put_unsigned, get in each repetition; then upload_fileobj, repeated, so multipart's
+memory does not mix into the single-stream numbers), everything through the page cache (nothing is dropped, nothing is
 synced, the source file is written once before the first repetition and stays cached):
 
 * cp        `cp SRC DST` on the same disk as the server's data dir (a fresh DST each time): the physical peer.
@@ -15,11 +16,12 @@ synced, the source file is written once before the first repetition and stays ca
             A failure (an error answer) is reported as such and the run goes on.
 * put_unsigned  the same `put_object` with `payload_signing_enabled: False` (x-amz-content-sha256: UNSIGNED-PAYLOAD,
             what botocore sends over https; the CRC32 header stays): the same single stream without the SHA-256 pass.
-* get       one `get_object`, its body streamed to a fresh file in 1 MiB reads (of the object put_unsigned wrote,
-            or put's when put_unsigned is skipped).
+* get       one `get_object` of the object the puts just wrote, its body streamed to a fresh file in 1 MiB reads.
 * upload_fileobj (information only): boto3's default managed transfer (multipart, 8 MiB parts, 10 threads).
 
-The server's memory: VmRSS from /proc/PID/status every 50 ms during each transfer (peak per phase), VmHWM at the end.
+The server's memory: VmRSS from /proc/PID/status every 50 ms during each transfer (peak per phase), VmHWM after the
+single-stream transfers and at the end. `--sink` adds the client alone: the same boto3 calls against a trivial local
+HTTP sink (reads and drops bodies, serves the file by sendfile), i.e. what this client could do with a free server.
 Ratios are against cp measured in the same run. Nothing here asserts: it prints numbers.
 """
 
@@ -87,19 +89,19 @@ class RSSSampler:
 
 def sink_server(serve_path: str) -> None:
     """A trivial HTTP/1.1 sink on a loopback port, for the client alone: answers 100-continue, reads and drops any
-    request body (recv_into one 1 MiB buffer), answers 200; a GET gets `serve_path` by sendfile. One connection at a
-    time, which is all that single-stream put/get use. Prints its port on stdout; runs until it is killed."""
+    request body (recv_into one 1 MiB buffer), answers 200; a GET gets `serve_path` by sendfile. A thread per
+    connection. Prints its port on stdout; runs until it is killed."""
     import socket
+    import threading
 
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
     print(listener.getsockname()[1], flush=True)
-    buffer = bytearray(MIB)
-    view = memoryview(buffer)
-    while True:
-        conn, _ = listener.accept()
+
+    def serve(conn) -> None:
+        view = memoryview(bytearray(MIB))
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         pending = b""
         try:
@@ -135,6 +137,10 @@ def sink_server(serve_path: str) -> None:
                     conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 0\r\nETag: "0"\r\n\r\n')
         except (ConnectionError, OSError):
             conn.close()
+
+    while True:
+        conn, _ = listener.accept()
+        threading.Thread(target=serve, args=(conn,), daemon=True).start()
 
 
 def write_source(path: str, size: int) -> float:
@@ -217,7 +223,7 @@ def main() -> int:
     bucket, key = "bench-large", "large/object.bin"
 
     session = boto3.session.Session(aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name="us-east-1")
-    config = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1, "mode": "standard"},
+    config = Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1, "mode": "standard"},
                     read_timeout=600, connect_timeout=10)
     s3 = session.client("s3", endpoint_url=args.endpoint, config=config)
     s3_unsigned = session.client("s3", endpoint_url=args.endpoint, config=config.merge(
@@ -238,6 +244,7 @@ def main() -> int:
     rss_start = status_kib(pid, "VmRSS") or 0
     results: dict[str, list] = {"cp": [], "put": [], "put_unsigned": [], "get": [], "upload_fileobj": []}
     peaks: dict[str, int] = {"put": 0, "put_unsigned": 0, "get": 0, "upload_fileobj": 0}
+    hwm_single_kib = 0
     failures: dict[str, str] = {}
 
     def put_single(client):
@@ -268,18 +275,21 @@ def main() -> int:
         rm(cp_dst)
 
         for name, client in (("put", s3), ("put_unsigned", s3_unsigned)):
+            error = None
             with RSSSampler(pid) as sampler:
                 start = time.perf_counter()
                 try:
                     put_single(client)
-                except Exception as error:  # reported, not retried
-                    t = time.perf_counter() - start
-                    failures[name] = f"{type(error).__name__}: {error}"
-                    print(f"  rep {rep}: {name:<15} FAILED after {t:.2f} s: {failures[name]}", flush=True)
-                    continue
+                except Exception as caught:  # reported, not retried
+                    error = caught
                 t = time.perf_counter() - start
-            results[name].append(t)
             peaks[name] = max(peaks[name], sampler.peak_kib)
+            if error is not None:
+                failures[name] = f"{type(error).__name__}: {error}"
+                print(f"  rep {rep}: {name:<15} FAILED after {t:.2f} s (server peak RSS {sampler.peak_kib / 1024:.1f} MiB): "
+                      f"{failures[name]}", flush=True)
+                continue
+            results[name].append(t)
             print(f"  rep {rep}: {name:<15} {size / t / MB:8.1f} MB/s  ({t:.2f} s)  server peak RSS {sampler.peak_kib / 1024:.1f} MiB",
                   flush=True)
 
@@ -298,6 +308,10 @@ def main() -> int:
                 return 1
         rm(get_dst)
 
+    # Single-stream transfers done: what the server's memory reached for them, before multipart (whose part bodies
+    # raise it, and glibc keeps what it took) can mix in.
+    hwm_single_kib = status_kib(pid, "VmHWM") or 0
+    for rep in range(1, args.reps + 1):
         with RSSSampler(pid) as sampler:
             t = timed(upload_managed)
         results["upload_fileobj"].append(t)
@@ -341,6 +355,7 @@ def main() -> int:
         "server_rss_MiB": {
             "before_transfers": round(rss_start / 1024, 1),
             **{f"peak_during_{name}": round(kib / 1024, 1) for name, kib in peaks.items()},
+            "VmHWM_after_single_stream": round(hwm_single_kib / 1024, 1),
             "VmHWM_at_end": round(hwm_kib / 1024, 1),
         },
         "client_alone_MBps": {name: round(size / s / MB, 1) for name, s in hashes.items()},
@@ -359,8 +374,9 @@ def main() -> int:
             continue
         print(f"  {labels[name]:<22}  {mbps(results[name]):8.1f} MB/s   ratio to cp {mbps(results[name]) / cp:5.2f}{note}")
     print(f"  server RSS: {rss_start / 1024:.1f} MiB before; peak " +
-          ", ".join(f"{peaks[n] / 1024:.1f} ({n})" if results[n] else f"n/a ({n} failed)" for n in peaks) +
-          f"; VmHWM {hwm_kib / 1024:.1f} MiB  (target < 100 MiB)")
+          ", ".join(f"{peaks[n] / 1024:.1f} ({n}{'' if results[n] else ', failed'})" for n in peaks) +
+          f"; VmHWM {hwm_single_kib / 1024:.1f} MiB after the single-stream transfers, {hwm_kib / 1024:.1f} MiB at the end"
+          "  (target < 100 MiB)")
     ca = summary["client_alone_MBps"]
     print(f"  client alone over the cached file: read {ca['read_only']:.0f} MB/s, sha256 {ca['sha256']:.0f} MB/s, "
           f"crc32 {ca['crc32']:.0f} MB/s, md5 {ca['md5']:.0f} MB/s")

@@ -73,7 +73,7 @@ def _install_sink(client, body: bytes) -> None:
 def _make_client(endpoint: str | None):
     session = boto3.session.Session(aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY or "x" * 40,
                                     region_name="us-east-1")
-    config = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1, "mode": "standard"},
+    config = Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1, "mode": "standard"},
                     max_pool_connections=2, connect_timeout=5, read_timeout=30)
     return session.client("s3", endpoint_url=endpoint or "http://127.0.0.1:9", config=config)
 
@@ -128,14 +128,61 @@ def _process_main(tids, endpoint, bucket, start_at, warmup, duration, max_pairs,
     queue.put(_threads(tids, endpoint, bucket, start_at, warmup, duration, max_pairs))
 
 
+def _proc_cpu_seconds(pid: int) -> float | None:
+    """utime + stime of a process, in seconds."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+        return None
+
+
+def _machine_busy() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs from /proc/stat."""
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:9]]
+    return sum(values) - values[3] - values[4], sum(values)
+
+
+class _WindowMeter:
+    """Server CPU seconds (when a pid is known) and the machine's busy share over the measurement window."""
+
+    def __init__(self, pid: int | None, window_start: float, window_end: float):
+        self.pid, self.window_start, self.window_end = pid, window_start, window_end
+        self.server_cpu_s: float | None = None
+        self.client_cpu_s: float | None = None
+        self.machine_busy: float | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        time.sleep(max(0.0, self.window_start - time.monotonic()))
+        s0 = _proc_cpu_seconds(self.pid) if self.pid else None
+        c0 = sum(os.times()[:2])
+        m0 = _machine_busy()
+        time.sleep(max(0.0, self.window_end - time.monotonic()))
+        s1 = _proc_cpu_seconds(self.pid) if self.pid else None
+        c1 = sum(os.times()[:2])
+        m1 = _machine_busy()
+        if s0 is not None and s1 is not None:
+            self.server_cpu_s = s1 - s0
+        self.client_cpu_s = c1 - c0
+        self.machine_busy = (m1[0] - m0[0]) / max(1, m1[1] - m0[1])
+
+    def join(self) -> None:
+        self._thread.join(timeout=max(0.0, self.window_end - time.monotonic()) + 10)
+
+
 def run_load(endpoint: str | None, bucket: str, threads: int, processes: int, warmup: float, duration: float,
-             max_pairs: int) -> dict:
+             max_pairs: int, pid: int | None = None) -> dict:
     """`threads` client threads over `processes` processes against `endpoint` (None: the in-process sink)."""
     if endpoint is not None:
         _make_client(endpoint).create_bucket(Bucket=bucket)
     # Clients are made inside each thread; give them a moment before the common start.
     start_at = time.monotonic() + 1.0 + 0.05 * threads
     groups = [list(range(p, threads, processes)) for p in range(processes)]
+    meter = _WindowMeter(pid, start_at + warmup, start_at + warmup + duration)
     results: list = []
     if processes == 1:
         results = _threads(groups[0], endpoint, bucket, start_at, warmup, duration, max_pairs)
@@ -150,6 +197,7 @@ def run_load(endpoint: str | None, bucket: str, threads: int, processes: int, wa
             results.extend(queue.get(timeout=warmup + duration + 180))
         for p in procs:
             p.join(timeout=30)
+    meter.join()
     put = sorted(x for r in results for x in r["put"])
     get = sorted(x for r in results for x in r["get"])
     both = sorted(put + get)
@@ -170,6 +218,11 @@ def run_load(endpoint: str | None, bucket: str, threads: int, processes: int, wa
             "op_mean": statistics.fmean(both) * 1000 if both else float("nan"),
         },
         "threads_reporting": len(results),
+        "server_cpu_s": meter.server_cpu_s,
+        "server_cpu_us_per_op": meter.server_cpu_s / (2 * pairs) * 1e6 if meter.server_cpu_s is not None and pairs else None,
+        # os.times() of this process: the client's CPU only when it runs in this one process.
+        "client_cpu_us_per_op": meter.client_cpu_s / (2 * pairs) * 1e6 if processes == 1 and pairs else None,
+        "machine_busy_share": meter.machine_busy,
     }
 
 
@@ -182,10 +235,12 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--max-pairs", type=int, default=200_000, help="per thread, a bound besides the time")
     parser.add_argument("--sink", action="store_true", help="also measure the client alone against an in-process sink")
+    parser.add_argument("--pid", action="append", default=[], help="name=PID of a target's server process, for its CPU per op")
     parser.add_argument("--label", default="")
     parser.add_argument("--json", help="write the results here too")
     args = parser.parse_args()
     targets = [t.split("=", 1) for t in args.target]
+    pids = {name: int(pid) for name, pid in (p.split("=", 1) for p in args.pid)}
     if args.sink:
         targets.append(["client-alone(sink)", None])
 
@@ -195,13 +250,20 @@ def main() -> int:
     results = {}
     for name, endpoint in targets:
         bucket = f"bench-small-{int(time.time() * 1000) % 10**9}"
-        r = run_load(endpoint, bucket, args.threads, args.processes, args.warmup, args.duration, args.max_pairs)
+        r = run_load(endpoint, bucket, args.threads, args.processes, args.warmup, args.duration, args.max_pairs, pids.get(name))
         results[name] = r
         lat = r["latency_ms"]
         print(f"  {name:<20} {r['pairs_per_s']:8.1f} PUT+GET pairs/s = {r['ops_per_s']:8.1f} ops/s   "
               f"per op p50 {lat['op_p50']:6.2f} ms  p99 {lat['op_p99']:7.2f} ms   "
               f"(PUT p50/p99 {lat['put_p50']:.2f}/{lat['put_p99']:.2f}, GET p50/p99 {lat['get_p50']:.2f}/{lat['get_p99']:.2f})"
               f"   errors {r['errors']}", flush=True)
+        cpu = []
+        if r["server_cpu_us_per_op"] is not None:
+            cpu.append(f"server CPU {r['server_cpu_us_per_op']:.0f} us/op ({r['server_cpu_s'] / args.duration * 100:.0f}% of a core)")
+        if r["client_cpu_us_per_op"] is not None:
+            cpu.append(f"client CPU {r['client_cpu_us_per_op']:.0f} us/op")
+        cpu.append(f"machine {r['machine_busy_share'] * 100:.0f}% busy")
+        print("    " + ", ".join(cpu), flush=True)
         if r["first_error"]:
             print(f"    first error: {r['first_error']}", flush=True)
         if r["threads_reporting"] != args.threads:

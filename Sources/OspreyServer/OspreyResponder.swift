@@ -14,6 +14,7 @@ struct OspreyResponder: HTTPResponder {
     let authenticator: Authenticator
     let s3: S3Handler
     let native: NativeAPI
+    let query: QueryProtocolHandler
     let health: Health
     let metrics: RequestMetrics
 
@@ -65,6 +66,13 @@ struct OspreyResponder: HTTPResponder {
         case .s3:
             let auth = try await authenticator.authenticate(request, service: "s3", uriMode: .s3)
             return try await s3.handle(request, auth)
+        case .query:
+            let service = QueryProtocolHandler.service(of: request) ?? "sts"
+            guard service == "sts" || service == "iam" else {
+                throw OspreyError("InvalidAction", "Osprey answers query-protocol requests for sts and iam only, not \(service).")
+            }
+            let auth = try await authenticator.authenticate(request, service: service, uriMode: .standard)
+            return try await query.handle(request, service: service, auth, requestId: context.requestId)
         case .sageMaker, .unknown:
             throw OspreyError(.notImplemented, "Osprey does not serve \(request.method) \(request.uri.path) yet.")
         }
@@ -72,6 +80,8 @@ struct OspreyResponder: HTTPResponder {
 
     private func render(_ error: OspreyError, wire: WireProtocol, request: Request, context: Context) -> Response {
         switch wire {
+        case .query:
+            return QueryProtocolHandler.error(error, service: QueryProtocolHandler.service(of: request), requestId: context.requestId)
         case .s3, .metrics:
             return S3Errors.response(error, resource: request.uri.path, requestId: context.requestId, isHead: request.method == .head)
         default:
@@ -83,6 +93,7 @@ struct OspreyResponder: HTTPResponder {
         switch wire {
         case .s3: return S3Operation.name(request)
         case .sageMaker: return request.headers[.xAmzTarget].map { String($0.dropFirst("SageMaker.".count)) } ?? "Unknown"
+        case .query: return "Query"
         case .health, .native, .metrics, .unknown:
             // Paths with ids would make unbounded label sets: keep the first two segments.
             return request.method.rawValue + " /" + request.uri.path.split(separator: "/").prefix(3).joined(separator: "/")

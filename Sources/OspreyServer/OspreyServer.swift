@@ -75,6 +75,7 @@ struct ServerComponents: Sendable {
                 native: NativeAPI(
                     keys: keys, events: EventService(store: store), webhooks: WebhookService(store: store, masterKey: masterKey, clock: clock)
                 ),
+                query: QueryProtocolHandler(),
                 health: Health(store: store),
                 metrics: RequestMetrics()
             )

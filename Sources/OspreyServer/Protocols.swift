@@ -8,6 +8,8 @@ enum WireProtocol: String, Sendable {
     case health
     case metrics
     case sageMaker = "sagemaker"
+    /// Form-encoded `POST /` with `Action=…` (STS, IAM).
+    case query
     case unknown
 
     /// Chooses the protocol by the request's shape: reserved first path segments, then `X-Amz-Target`, else S3.
@@ -26,6 +28,9 @@ enum WireProtocol: String, Sendable {
         }
         if request.method == .post && path == "/", let target = request.headers[.xAmzTarget] {
             return target.hasPrefix("SageMaker.") ? .sageMaker : .unknown
+        }
+        if request.method == .post && path == "/", request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true {
+            return .query
         }
         return .s3
     }

@@ -8,6 +8,9 @@ struct XMLWriter {
         text += namespace ? #"<\#(name) xmlns="http://s3.amazonaws.com/doc/2006-03-01/">"# : "<\(name)>"
     }
 
+    /// Opens an element whose start tag is given whole (name and attributes).
+    mutating func openTag(_ startTag: String) { text += "<\(startTag)>" }
+
     mutating func close(_ name: String) { text += "</\(name)>" }
 
     mutating func element(_ name: String, _ value: String) {

@@ -1,1 +1,0 @@
-// The local executor lands here.

@@ -1,0 +1,145 @@
+// Generated once from sagemaker-training 5.1.4 (`Environment(...).to_env_vars()` and `to_cmd_args()`) for the job in
+// ContractTests.sampleJob, host algo-2, on a 2-CPU machine. Do not edit by hand.
+
+/// What the SageMaker training toolkit prints for `ContractTests.sampleJob`.
+enum ToolkitGolden {
+    static let environment: [String: String] = [
+        "SM_CHANNELS":
+            "[\"train\",\"validation\"]",
+        "SM_CHANNEL_TRAIN":
+            "/opt/ml/input/data/train",
+        "SM_CHANNEL_VALIDATION":
+            "/opt/ml/input/data/validation",
+        "SM_CURRENT_HOST":
+            "algo-2",
+        "SM_CURRENT_INSTANCE_GROUP":
+            "homogeneousCluster",
+        "SM_CURRENT_INSTANCE_GROUP_HOSTS":
+            "[\"algo-1\",\"algo-2\"]",
+        "SM_CURRENT_INSTANCE_TYPE":
+            "ml.m5.xlarge",
+        "SM_DISTRIBUTION_INSTANCE_GROUPS":
+            "[]",
+        "SM_FRAMEWORK_MODULE":
+            "",
+        "SM_FRAMEWORK_PARAMS":
+            "{\"sagemaker_mpi_enabled\":false}",
+        "SM_HOSTS":
+            "[\"algo-1\",\"algo-2\"]",
+        "SM_HPS":
+            """
+        {"big":1e+16,"config":{"a":"x","b":2,"c":[true,null]},"e":2.5,"epochs":10,"layers":[64,32,"x"],"lr":0.001,"mod\
+        el-name":"resnet","nothing":null,"optimizer":"adam","quote":"it's","tiny":1e-05,"unicode":"h\\u00e9llo","use_gp\
+        u":true}
+        """,
+        "SM_HP_BIG":
+            "1e+16",
+        "SM_HP_CONFIG":
+            "{\"a\":\"x\",\"b\":2,\"c\":[true,null]}",
+        "SM_HP_E":
+            "2.5",
+        "SM_HP_EPOCHS":
+            "10",
+        "SM_HP_LAYERS":
+            "[64,32,\"x\"]",
+        "SM_HP_LR":
+            "0.001",
+        "SM_HP_MODEL-NAME":
+            "resnet",
+        "SM_HP_NOTHING":
+            "",
+        "SM_HP_OPTIMIZER":
+            "adam",
+        "SM_HP_QUOTE":
+            "it's",
+        "SM_HP_TINY":
+            "1e-05",
+        "SM_HP_UNICODE":
+            "héllo",
+        "SM_HP_USE_GPU":
+            "true",
+        "SM_INPUT_CONFIG_DIR":
+            "/opt/ml/input/config",
+        "SM_INPUT_DATA_CONFIG":
+            """
+        {"train":{"ContentType":"text/csv","RecordWrapperType":"None","S3DistributionType":"FullyReplicated","Training\
+        InputMode":"File"},"validation":{"RecordWrapperType":"None","S3DistributionType":"FullyReplicated","TrainingIn\
+        putMode":"File"}}
+        """,
+        "SM_INPUT_DIR":
+            "/opt/ml/input",
+        "SM_INSTANCE_GROUPS":
+            "[\"homogeneousCluster\"]",
+        "SM_INSTANCE_GROUPS_DICT":
+            """
+        {"homogeneousCluster":{"hosts":["algo-1","algo-2"],"instance_group_name":"homogeneousCluster","instance_type":\
+        "ml.m5.xlarge"}}
+        """,
+        "SM_IS_HETERO":
+            "false",
+        "SM_LOG_LEVEL":
+            "20",
+        "SM_MODEL_DIR":
+            "/opt/ml/model",
+        "SM_MODULE_DIR":
+            "s3://bucket/my-job/source/sourcedir.tar.gz",
+        "SM_MODULE_NAME":
+            "train",
+        "SM_NETWORK_INTERFACE_NAME":
+            "lo",
+        "SM_NUM_CPUS":
+            "2",
+        "SM_NUM_GPUS":
+            "0",
+        "SM_NUM_NEURONS":
+            "0",
+        "SM_OUTPUT_DATA_DIR":
+            "/opt/ml/output/data",
+        "SM_OUTPUT_DIR":
+            "/opt/ml/output",
+        "SM_OUTPUT_INTERMEDIATE_DIR":
+            "/opt/ml/output/intermediate",
+        "SM_RESOURCE_CONFIG":
+            """
+        {"current_group_name":"homogeneousCluster","current_host":"algo-2","current_instance_type":"ml.m5.xlarge","hos\
+        ts":["algo-1","algo-2"],"instance_groups":[{"hosts":["algo-1","algo-2"],"instance_group_name":"homogeneousClus\
+        ter","instance_type":"ml.m5.xlarge"}],"network_interface_name":"lo"}
+        """,
+        "SM_TRAINING_ENV":
+            """
+        {"additional_framework_parameters":{"sagemaker_mpi_enabled":false},"channel_input_dirs":{"train":"/opt/ml/inpu\
+        t/data/train","validation":"/opt/ml/input/data/validation"},"current_host":"algo-2","current_instance_group":"\
+        homogeneousCluster","current_instance_group_hosts":["algo-1","algo-2"],"current_instance_type":"ml.m5.xlarge",\
+        "distribution_hosts":[],"distribution_instance_groups":[],"framework_module":null,"hosts":["algo-1","algo-2"],\
+        "hyperparameters":{"big":1e+16,"config":{"a":"x","b":2,"c":[true,null]},"e":2.5,"epochs":10,"layers":[64,32,"x\
+        "],"lr":0.001,"model-name":"resnet","nothing":null,"optimizer":"adam","quote":"it's","tiny":1e-05,"unicode":"h\
+        \\u00e9llo","use_gpu":true},"input_config_dir":"/opt/ml/input/config","input_data_config":{"train":{"ContentTyp\
+        e":"text/csv","RecordWrapperType":"None","S3DistributionType":"FullyReplicated","TrainingInputMode":"File"},"v\
+        alidation":{"RecordWrapperType":"None","S3DistributionType":"FullyReplicated","TrainingInputMode":"File"}},"in\
+        put_dir":"/opt/ml/input","instance_groups":["homogeneousCluster"],"instance_groups_dict":{"homogeneousCluster"\
+        :{"hosts":["algo-1","algo-2"],"instance_group_name":"homogeneousCluster","instance_type":"ml.m5.xlarge"}},"is_\
+        hetero":false,"is_master":false,"is_modelparallel_enabled":null,"is_smddpmprun_installed":false,"is_smddprun_i\
+        nstalled":false,"job_name":"my-job","log_level":20,"master_hostname":"algo-1","model_dir":"/opt/ml/model","mod\
+        ule_dir":"s3://bucket/my-job/source/sourcedir.tar.gz","module_name":"train","network_interface_name":"lo","num\
+        _cpus":2,"num_gpus":0,"num_neurons":0,"output_data_dir":"/opt/ml/output/data","output_dir":"/opt/ml/output","o\
+        utput_intermediate_dir":"/opt/ml/output/intermediate","resource_config":{"current_group_name":"homogeneousClus\
+        ter","current_host":"algo-2","current_instance_type":"ml.m5.xlarge","hosts":["algo-1","algo-2"],"instance_grou\
+        ps":[{"hosts":["algo-1","algo-2"],"instance_group_name":"homogeneousCluster","instance_type":"ml.m5.xlarge"}],\
+        "network_interface_name":"lo"},"topology":[],"user_entry_point":"train.py"}
+        """,
+        "SM_USER_ARGS":
+            """
+        ["--big","1e+16","--config","a=x,b=2,c=[True, None]","-e","2.5","--epochs","10","--layers","[64, 32, 'x']","--\
+        lr","0.001","--model-name","resnet","--nothing","","--optimizer","adam","--quote","it's","--tiny","1e-05","--u\
+        nicode","h\\u00e9llo","--use_gpu","True"]
+        """,
+        "SM_USER_ENTRY_POINT":
+            "train.py",
+    ]
+
+    static let userArguments: [String] = [
+        "--big", "1e+16", "--config", "a=x,b=2,c=[True, None]", "-e", "2.5", "--epochs", "10", "--layers", "[64, 32, 'x']", "--lr",
+        "0.001", "--model-name", "resnet", "--nothing", "", "--optimizer", "adam", "--quote", "it's", "--tiny", "1e-05", "--unicode",
+        "héllo", "--use_gpu", "True",
+    ]
+}
