@@ -70,7 +70,7 @@ let package = Package(
         .target(
             name: "OspreyServices",
             dependencies: [
-                "OspreyCore", "OspreyArtifacts",
+                "OspreyCore", "OspreyArtifacts", "OspreyCompute",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "OspreyServer",
             dependencies: [
-                "OspreyCore", "OspreySigV4", "OspreyStore", "OspreyArtifacts", "OspreyServices",
+                "OspreyCore", "OspreySigV4", "OspreyStore", "OspreyArtifacts", "OspreyServices", "OspreyCompute",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -93,7 +93,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],
-            resources: [.copy("Native/openapi.json"), .copy("SageMaker/sagemaker-shapes.json")],
+            resources: [.copy("Native/openapi.json"), .copy("SageMaker/sagemaker-shapes.json"), .copy("Logs/logs-shapes.json")],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -14,6 +14,8 @@ struct OspreyResponder: HTTPResponder {
     let authenticator: Authenticator
     let s3: S3Handler
     let native: NativeAPI
+    let logs: LogsHandler
+    let sageMaker: SageMakerHandler
     let query: QueryProtocolHandler
     let health: Health
     let metrics: RequestMetrics
@@ -73,7 +75,14 @@ struct OspreyResponder: HTTPResponder {
             }
             let auth = try await authenticator.authenticate(request, service: service, uriMode: .standard)
             return try await query.handle(request, service: service, auth, requestId: context.requestId)
-        case .sageMaker, .unknown:
+        case .logs:
+            let call = try await AWSJSON.decode(
+                request, authenticator: authenticator, service: LogsHandler.service, targetPrefix: LogsHandler.targetPrefix, shapes: logs.shapes
+            )
+            return AWSJSON.response(try await logs.handle(call))
+        case .sageMaker:
+            return try await sageMaker.handle(request)
+        case .unknown:
             throw OspreyError(.notImplemented, "Osprey does not serve \(request.method) \(request.uri.path) yet.")
         }
     }
@@ -82,6 +91,10 @@ struct OspreyResponder: HTTPResponder {
         switch wire {
         case .query:
             return QueryProtocolHandler.error(error, service: QueryProtocolHandler.service(of: request), requestId: context.requestId)
+        case .logs:
+            return AWSJSON.errorResponse(error, request: request, now: authenticator.clock.now(), serviceTypes: LogsHandler.errorType(of:))
+        case .sageMaker:
+            return AWSJSON.errorResponse(error, request: request, now: authenticator.clock.now(), serviceTypes: SageMakerHandler.errorType)
         case .s3, .metrics:
             return S3Errors.response(error, resource: request.uri.path, requestId: context.requestId, isHead: request.method == .head)
         default:
@@ -92,6 +105,7 @@ struct OspreyResponder: HTTPResponder {
     static func operation(of request: Request, wire: WireProtocol) -> String {
         switch wire {
         case .s3: return S3Operation.name(request)
+        case .logs: return LogsHandler.operation(of: request)
         case .sageMaker: return request.headers[.xAmzTarget].map { String($0.dropFirst("SageMaker.".count)) } ?? "Unknown"
         case .query: return "Query"
         case .health, .native, .metrics, .unknown:

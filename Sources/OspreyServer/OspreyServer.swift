@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import OspreyArtifacts
+import OspreyCompute
 import OspreyCore
 import OspreyServices
 import OspreyStore
@@ -69,11 +70,24 @@ struct ServerComponents: Sendable {
             let objects = ObjectService(
                 store: store, blobs: blobs, clock: clock, ids: RandomIDGenerator(), deployment: Deployment(region: config.region)
             )
+            try FileManager.default.createDirectory(atPath: config.dataDir + "/jobs", withIntermediateDirectories: true)
+            let deployment = Deployment(region: config.region)
+            let training = TrainingService(
+                store: store, objects: objects, executor: LocalExecutor(logger: logger), dataDir: config.dataDir,
+                environmentsDir: config.environmentsDir, hiddenPaths: config.pathsHiddenFromJobs, clock: clock, deployment: deployment,
+                logger: logger
+            )
+            await training.recoverAfterRestart()
+            let authenticator = Authenticator(keys: keys, clock: clock)
             let responder = OspreyResponder(
-                authenticator: Authenticator(keys: keys, clock: clock),
+                authenticator: authenticator,
                 s3: S3Handler(objects: objects, region: config.region),
                 native: NativeAPI(
                     keys: keys, events: EventService(store: store), webhooks: WebhookService(store: store, masterKey: masterKey, clock: clock)
+                ),
+                logs: try LogsHandler(store: store, clock: clock, region: config.region),
+                sageMaker: SageMakerHandler(
+                    authenticator: authenticator, training: training, shapes: try AWSJSON.shapes(resource: "sagemaker-shapes"), clock: clock
                 ),
                 query: QueryProtocolHandler(),
                 health: Health(store: store),

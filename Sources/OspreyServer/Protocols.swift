@@ -8,6 +8,8 @@ enum WireProtocol: String, Sendable {
     case health
     case metrics
     case sageMaker = "sagemaker"
+    /// CloudWatch Logs: `POST /` with `X-Amz-Target: Logs_20140328.*`.
+    case logs
     /// Form-encoded `POST /` with `Action=…` (STS, IAM).
     case query
     case unknown
@@ -27,7 +29,8 @@ enum WireProtocol: String, Sendable {
         default: break
         }
         if request.method == .post && path == "/", let target = request.headers[.xAmzTarget] {
-            return target.hasPrefix("SageMaker.") ? .sageMaker : .unknown
+            if target.hasPrefix("SageMaker.") { return .sageMaker }
+            return target.hasPrefix(LogsHandler.targetPrefix + ".") ? .logs : .unknown
         }
         if request.method == .post && path == "/", request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true {
             return .query

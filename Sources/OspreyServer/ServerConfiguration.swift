@@ -25,6 +25,25 @@ public struct ServerConfiguration: Sendable, Equatable {
         (ProcessInfo.processInfo.environment["HOME"] ?? FileManager.default.currentDirectoryPath) + "/.osprey"
     }
 
+    /// Python environments for jobs (`OSPREY_ENVIRONMENTS_DIR`): outside the data folder, which jobs cannot see; shared by
+    /// every server of the user, so an environment is made once.
+    public var environmentsDir: String = {
+        let environment = ProcessInfo.processInfo.environment
+        if let folder = environment["OSPREY_ENVIRONMENTS_DIR"], !folder.isEmpty { return folder }
+        let cache = environment["XDG_CACHE_HOME"] ?? ((environment["HOME"] ?? NSTemporaryDirectory()) + "/.cache")
+        return cache + "/osprey/environments"
+    }()
+
+    /// Folders a job must not see by their real paths: the data folder and a local artifact store elsewhere.
+    public var pathsHiddenFromJobs: [String] {
+        var paths = [dataDir]
+        if artifactsURL.hasPrefix("file:") {
+            let folder = String(artifactsURL.dropFirst("file:".count))
+            if !folder.hasPrefix(dataDir + "/") { paths.append(folder) }
+        }
+        return paths
+    }
+
     public var databaseURL: String { database ?? "sqlite:\(dataDir)/osprey.db" }
     public var artifactsURL: String { artifacts ?? "file:\(dataDir)/artifacts" }
 

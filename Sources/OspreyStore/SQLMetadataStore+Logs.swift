@@ -55,12 +55,13 @@ extension SQLMetadataStore {
                 throw try await Self.missing(stream, on: database)
             }
             guard !rows.isEmpty else { return }
-            let last = try await database.raw(
-                """
-                SELECT COALESCE(MAX(sequence), 0) AS last FROM log_events \
-                WHERE account_id = \(bind: accountId) AND group_name = \(bind: group) AND stream_name = \(bind: stream.stream)
-                """
-            ).first()?.int64("last") ?? 0
+            let last =
+                try await database.raw(
+                    """
+                    SELECT COALESCE(MAX(sequence), 0) AS last FROM log_events \
+                    WHERE account_id = \(bind: accountId) AND group_name = \(bind: group) AND stream_name = \(bind: stream.stream)
+                    """
+                ).first()?.int64("last") ?? 0
             var sequence = last
             var start = 0
             while start < rows.count {

@@ -212,6 +212,24 @@ import Testing
         }
     }
 
+    @Test func userNamespacesGiveAPrivateOptMLToo() async throws {
+        let root = try TestSupport.temporaryFolder("userns")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let (contract, layout) = try TestSupport.trainingJob(
+            name: "userns", root: root, script: "import os; print(os.getcwd(), sorted(os.listdir('/opt/ml')))"
+        )
+        let python = try await TestSupport.python()
+        let job = try await LocalExecutor(isolation: .userNamespace).start(
+            LaunchSpec.training(
+                contract: contract, layout: layout, arguments: contract.scriptModeArguments(python: python), logDirectory: root + "/logs"
+            )
+        )
+        let exits = await job.wait()
+        let lines = try TestSupport.lines(of: root + "/logs/algo-1.log")
+        guard exits.map(\.status) == [.exited(0)] else { try Test.cancel("No user namespaces here: \(lines)") }
+        #expect(lines == ["/opt/ml/code ['checkpoints', 'code', 'input', 'logs', 'model', 'output']"])
+    }
+
     @Test func withoutIsolationPathsPointAtTheFolder() async throws {
         let root = try TestSupport.temporaryFolder("plain")
         defer { try? FileManager.default.removeItem(atPath: root) }

@@ -96,10 +96,12 @@ struct LogStoreTests {
             let stream = "job/algo-1-1"
             try await store.createLogStream(accountId: account, group: Self.group, stream: stream, creationTime: 1)
             let created = try #require(try await store.logStream(accountId: account, group: Self.group, stream: stream))
-            #expect(created == LogStreamInfo(
-                group: Self.group, name: stream, creationTime: 1, firstEventTimestamp: nil, lastEventTimestamp: nil, lastIngestionTime: nil,
-                sourceOffset: 0
-            ))
+            #expect(
+                created
+                    == LogStreamInfo(
+                        group: Self.group, name: stream, creationTime: 1, firstEventTimestamp: nil, lastEventTimestamp: nil, lastIngestionTime: nil,
+                        sourceOffset: 0
+                    ))
             #expect(try await store.logStream(accountId: otherAccount, group: Self.group, stream: stream) == nil)
 
             try await store.appendLogEvents(
@@ -136,7 +138,8 @@ struct LogStoreTests {
                 )
             }
             await expectError(.notFound) {
-                try await store.appendLogEvents(accountId: otherAccount, group: Self.group, stream: stream, events: [], ingestionTime: 1, sourceOffset: 1)
+                try await store.appendLogEvents(
+                    accountId: otherAccount, group: Self.group, stream: stream, events: [], ingestionTime: 1, sourceOffset: 1)
             }
         }
     }
@@ -165,7 +168,8 @@ struct LogStoreTests {
             let stream = "s"
             try await store.createLogStream(accountId: account, group: Self.group, stream: stream, creationTime: 1)
             let batch = (1...10).map { (timestamp: Int64($0 * 10), message: "m\($0)") }
-            try await store.appendLogEvents(accountId: account, group: Self.group, stream: stream, events: batch, ingestionTime: 200, sourceOffset: nil)
+            try await store.appendLogEvents(
+                accountId: account, group: Self.group, stream: stream, events: batch, ingestionTime: 200, sourceOffset: nil)
             func page(start: Int64? = nil, end: Int64? = nil, after: Int64? = nil, before: Int64? = nil, limit: Int = 100) async throws -> [Int64] {
                 try await store.logEvents(
                     accountId: account, group: Self.group, stream: stream, startTime: start, endTime: end, afterSequence: after,

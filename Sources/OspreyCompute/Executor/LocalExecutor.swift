@@ -46,11 +46,11 @@ public actor LocalExecutor: Executor {
                     }
                 }
                 let logFile = spec.logDirectory + "/" + host.name + ".log"
-                let request: SpawnRequest
                 let pid: pid_t
                 do {
-                    request = try Self.request(for: host, of: spec, isolation: isolation, logFile: logFile, cgroupProcs: limit?.procsFile)
-                    pid = try Spawner.spawn(request)
+                    pid = try Spawner.spawn(
+                        Self.request(for: host, of: spec, isolation: isolation, logFile: logFile, cgroupProcs: limit?.procsFile)
+                    )
                 } catch {
                     if let limit { await limit.remove() }
                     throw error
@@ -73,7 +73,7 @@ public actor LocalExecutor: Executor {
             for limit in limits.values { await limit.remove() }
             throw error
         }
-        if !isolation.privateOptML, case .none(let reason) = isolation {
+        if case .none(let reason) = isolation {
             notes.append("/opt/ml is not private to the job (\(reason)); its paths point at the job folder instead")
         }
         let job = RunningJob(

@@ -13,7 +13,8 @@ struct FilterPattern: Sendable, Hashable {
     init(parsing text: String) throws {
         if let first = text.first(where: { !$0.isWhitespace }), first == "{" || first == "[" {
             throw OspreyError(
-                .invalidParameter, "Invalid filter pattern: Osprey supports term patterns (plain, quoted, ?term, -term), not JSON or space-delimited ones."
+                .invalidParameter,
+                "Invalid filter pattern: Osprey supports term patterns (plain, quoted, ?term, -term), not JSON or space-delimited ones."
             )
         }
         var index = text.startIndex

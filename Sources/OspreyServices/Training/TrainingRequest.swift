@@ -1,0 +1,116 @@
+import Foundation
+import OspreyCore
+
+/// The parts of a `CreateTrainingJob` request the service acts on, read from the validated JSON.
+struct TrainingRequest: Sendable {
+    struct Channel: Sendable {
+        var name: String
+        var bucket: String
+        var prefix: String
+        var contentType: String?
+        var inputMode: String
+        var sharded: Bool
+    }
+
+    var name: String
+    var image: String
+    var entrypoint: [String]?
+    var hyperparameters: [String: String]
+    var environment: [String: String]
+    var channels: [Channel]
+    var output: S3URI
+    var instanceType: String
+    var instanceCount: Int
+    var maxRuntimeSeconds: Int
+
+    /// Reads and checks the request; throws `.validation` with SageMaker-style messages for what the shapes cannot say.
+    init(_ request: JSONValue, knownImages: [String]) throws {
+        name = request["TrainingJobName"]?.stringValue ?? ""
+        let algorithm = request["AlgorithmSpecification"]
+        guard let image = algorithm?["TrainingImage"]?.stringValue else {
+            throw OspreyError(.validation, "AlgorithmSpecification.TrainingImage is required: Osprey runs training images, not algorithms.")
+        }
+        guard TrainingRequest.matches(image, knownImages) else {
+            throw OspreyError(
+                .validation,
+                "Unknown training image '\(image)'. Osprey knows: \(knownImages.joined(separator: ", ")) (see `osprey images list`)."
+            )
+        }
+        self.image = image
+        if let entry = algorithm?["ContainerEntrypoint"]?.arrayValue {
+            entrypoint = entry.compactMap(\.stringValue) + (algorithm?["ContainerArguments"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        }
+        hyperparameters = (request["HyperParameters"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
+        environment = (request["Environment"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
+        guard let outputPath = request["OutputDataConfig"]?["S3OutputPath"]?.stringValue else {
+            throw OspreyError(.validation, "OutputDataConfig.S3OutputPath is required.")
+        }
+        output = try S3URI(outputPath, field: "OutputDataConfig.S3OutputPath")
+        var channels: [Channel] = []
+        for entry in request["InputDataConfig"]?.arrayValue ?? [] {
+            let channelName = entry["ChannelName"]?.stringValue ?? ""
+            guard !channels.contains(where: { $0.name == channelName }) else {
+                throw OspreyError(.validation, "Channel names must be unique: '\(channelName)' appears twice in InputDataConfig.")
+            }
+            guard let source = entry["DataSource"]?["S3DataSource"] else {
+                throw OspreyError(.validation, "Channel '\(channelName)' needs DataSource.S3DataSource: Osprey reads channels from S3.")
+            }
+            let type = source["S3DataType"]?.stringValue ?? "S3Prefix"
+            guard type == "S3Prefix" else {
+                throw OspreyError(.validation, "Channel '\(channelName)': S3DataType \(type) is not supported yet; use S3Prefix.")
+            }
+            let uri = try S3URI(source["S3Uri"]?.stringValue ?? "", field: "InputDataConfig.\(channelName).S3Uri")
+            channels.append(
+                Channel(
+                    name: channelName, bucket: uri.bucket, prefix: uri.key, contentType: entry["ContentType"]?.stringValue,
+                    inputMode: entry["InputMode"]?.stringValue ?? algorithm?["TrainingInputMode"]?.stringValue ?? "File",
+                    sharded: source["S3DataDistributionType"]?.stringValue == "ShardedByS3Key"
+                )
+            )
+        }
+        self.channels = channels
+        instanceType = request["ResourceConfig"]?["InstanceType"]?.stringValue ?? "ml.m5.large"
+        instanceCount = Int(request["ResourceConfig"]?["InstanceCount"]?.numberValue ?? 1)
+        guard (1...16).contains(instanceCount) else {
+            throw OspreyError(.validation, "ResourceConfig.InstanceCount must be between 1 and 16 on the local executor, not \(instanceCount).")
+        }
+        maxRuntimeSeconds = Int(request["StoppingCondition"]?["MaxRuntimeInSeconds"]?.numberValue ?? 86_400)
+    }
+
+    /// `osprey/python` matches `osprey/python` and `osprey/python:any-tag`.
+    static func matches(_ image: String, _ known: [String]) -> Bool {
+        known.contains { image == $0 || image.hasPrefix($0 + ":") }
+    }
+
+    /// Where the model goes: `{S3OutputPath}/{job}/output/model.tar.gz`.
+    var modelArtifacts: S3URI { output.appending("\(name)/output/model.tar.gz") }
+    var outputArchive: S3URI { output.appending("\(name)/output/output.tar.gz") }
+}
+
+/// `s3://bucket/key`.
+public struct S3URI: Sendable, Hashable, CustomStringConvertible {
+    public var bucket: String
+    public var key: String
+
+    public init(_ text: String, field: String) throws {
+        guard text.hasPrefix("s3://") else {
+            throw OspreyError(.validation, "\(field) must be an s3://bucket/prefix URI, not '\(text)'.")
+        }
+        let rest = text.dropFirst("s3://".count)
+        let parts = rest.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let bucket = parts.first, !bucket.isEmpty else { throw OspreyError(.validation, "\(field) names no bucket: '\(text)'.") }
+        self.bucket = String(bucket)
+        self.key = parts.count > 1 ? String(parts[1]) : ""
+    }
+
+    init(bucket: String, key: String) {
+        self.bucket = bucket
+        self.key = key
+    }
+
+    func appending(_ path: String) -> S3URI {
+        S3URI(bucket: bucket, key: key.isEmpty || key.hasSuffix("/") ? key + path : key + "/" + path)
+    }
+
+    public var description: String { "s3://\(bucket)/\(key)" }
+}

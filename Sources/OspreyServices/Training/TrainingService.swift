@@ -1,0 +1,340 @@
+import Foundation
+import Logging
+import NIOCore
+public import OspreyCore
+import OspreyCompute
+
+/// Training jobs: creates them, runs them on the local executor with SageMaker's container contract, and keeps their
+/// records, state-change events and logs true.
+///
+/// Every change of a job goes through this actor, so the record in memory and the store never disagree; each change is one
+/// transaction with its event. Logs are stored from each host's log file at a committed offset before the job's status
+/// turns terminal.
+public actor TrainingService {
+    public static let logGroup = "/aws/sagemaker/TrainingJobs"
+    /// Images Osprey can run, each mapped to a local Python environment.
+    public static let knownImages = ["osprey/python"]
+
+    let store: any MetadataStore
+    let objects: ObjectService
+    let executor: LocalExecutor
+    let dataDir: String
+    /// Where Python environments live: outside the data folder, which jobs cannot see.
+    let environmentsDir: String
+    /// Folders hidden from jobs (the data folder, a local artifact store).
+    let hiddenPaths: [String]
+    let clock: any WallClock
+    let deployment: Deployment
+    let logger: Logger
+    private var stopRequests: Set<String> = []
+
+    public init(
+        store: any MetadataStore, objects: ObjectService, executor: LocalExecutor, dataDir: String, environmentsDir: String,
+        hiddenPaths: [String], clock: any WallClock, deployment: Deployment, logger: Logger
+    ) {
+        self.store = store
+        self.objects = objects
+        self.executor = executor
+        self.dataDir = dataDir
+        self.environmentsDir = environmentsDir
+        self.hiddenPaths = hiddenPaths
+        self.clock = clock
+        self.deployment = deployment
+        self.logger = logger
+    }
+
+    // MARK: API
+
+    /// Records a new job (InProgress/Starting) and starts running it; returns at once.
+    public func create(_ request: JSONValue, accountId: String) async throws -> TrainingJob {
+        let parsed = try TrainingRequest(request, knownImages: Self.knownImages)
+        try Names.validateResourceName(parsed.name, field: "trainingJobName")
+        _ = try await objects.bucket(parsed.output.bucket, accountId: accountId)
+        var stored = request
+        if case .object(var members) = stored {
+            members["Tags"] = nil
+            stored = .object(members)
+        }
+        let arn = deployment.arn(account: accountId, resource: "training-job/\(parsed.name.lowercased())")
+        let job = TrainingJob(name: parsed.name, accountId: accountId, arn: arn, request: stored, creationTime: clock.now())
+        try await store.insertTrainingJob(job, event: event(for: job))
+        Task { await self.run(job, parsed) }
+        return job
+    }
+
+    public func describe(name: String, accountId: String) async throws -> TrainingJob {
+        guard let job = try await store.trainingJob(name: name, accountId: accountId) else {
+            throw OspreyError(.notFound, "Requested resource not found: Training job \(name) does not exist.")
+        }
+        return job
+    }
+
+    public func list(_ query: TrainingJobQuery) async throws -> [TrainingJob] {
+        try await store.trainingJobs(query)
+    }
+
+    /// Asks a running job to stop: it turns Stopping, its processes get SIGTERM and then SIGKILL, and its model is still uploaded.
+    public func stop(name: String, accountId: String) async throws {
+        let job = try await describe(name: name, accountId: accountId)
+        guard job.status == .inProgress else {
+            throw OspreyError(.validation, "The request was rejected because the training job is in status \(job.status.rawValue).")
+        }
+        stopRequests.insert(key(job))
+        _ = try await apply(.stopRequested, to: job)
+    }
+
+    /// After a restart: a job that was running when the server stopped has lost its supervisor; it is marked Failed.
+    public func recoverAfterRestart() async {
+        do {
+            for job in try await store.unfinishedTrainingJobs() {
+                _ = try? await apply(.failed(reason: "The Osprey server restarted while the job ran; its process was stopped with it."), to: job)
+            }
+        } catch {
+            logger.error("Could not recover training jobs after a restart", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: Running a job
+
+    private func run(_ created: TrainingJob, _ request: TrainingRequest) async {
+        var job = created
+        let root = "\(dataDir)/jobs/\(job.accountId)/\(job.name)"
+        do {
+            job = try await apply(.downloading, to: job)
+            let description = TrainingJobDescription(
+                jobName: request.name, instanceCount: request.instanceCount, instanceType: request.instanceType,
+                hyperparameters: request.hyperparameters,
+                channels: Dictionary(
+                    uniqueKeysWithValues: request.channels.map {
+                        ($0.name, TrainingChannel(contentType: $0.contentType, inputMode: $0.inputMode, s3DistributionType: $0.sharded ? "ShardedByS3Key" : "FullyReplicated"))
+                    }),
+                environment: request.environment, cpuCount: ProcessInfo.processInfo.activeProcessorCount, masterPort: Self.freePort()
+            )
+            let contract = try TrainingContract(description)
+            let layout = try JobLayout.prepare(jobRoot: root, contract: contract)
+            try await download(request, into: layout, accountId: job.accountId)
+            let python = try await PythonEnvironment.ensure(at: "\(environmentsDir)/python")
+            let arguments = try request.entrypoint ?? contract.scriptModeArguments(python: python)
+            var environment = request.environment
+            let venvBin = (python as NSString).deletingLastPathComponent
+            environment["PATH"] = venvBin + ":" + (LaunchSpec.defaultBaseEnvironment()["PATH"] ?? "/usr/bin:/bin")
+            environment["TRAINING_JOB_NAME"] = request.name
+            let spec = try LaunchSpec.training(
+                contract: contract, layout: layout, arguments: arguments, environment: environment, logDirectory: root + "/logs",
+                hiddenPaths: hiddenPaths
+            )
+            let epoch = Int(clock.now().timeIntervalSince1970)
+            var streams: [String: String] = [:]
+            for (index, host) in layout.hosts.enumerated() {
+                let stream = "\(request.name)/algo-\(index + 1)-\(epoch)"
+                streams[host.hostName] = stream
+                try await store.createLogStream(
+                    accountId: job.accountId, group: Self.logGroup, stream: stream, creationTime: Self.millis(clock.now()))
+            }
+            if stopRequested(job) { return try await finishStopped(job, layout: layout, request: request, maxRuntime: false) }
+            job = try await apply(.training, to: job)
+            let running = try await executor.start(spec)
+            let logs = LogPump(store: store, accountId: job.accountId, group: Self.logGroup, files: running.logFiles, streams: streams, clock: clock)
+            let pump = Task { await logs.follow() }
+            let watchdog = Task { [stopRequests = self] in
+                await stopRequests.watch(job: created, running: running, maxRuntime: request.maxRuntimeSeconds)
+            }
+            let exits = await running.wait()
+            watchdog.cancel()
+            pump.cancel()
+            _ = await pump.value
+            try await logs.flush(endOfStream: true)
+            let timedOut = await watchdog.value
+            if stopRequested(job) || timedOut {
+                return try await finishStopped(job, layout: layout, request: request, maxRuntime: timedOut)
+            }
+            if let failure = exits.first(where: { !$0.succeeded }) {
+                let folder = layout.hosts.first { $0.hostName == failure.host }?.path ?? root
+                let reason = FailureReason.describe(hostFolder: folder, logFile: running.logFiles[failure.host], status: failure.status)
+                job = try await apply(.failed(reason: reason), to: job)
+                return
+            }
+            job = try await apply(.uploading, to: job)
+            var done = try await upload(layout: layout, request: request, accountId: job.accountId)
+            done = try await apply(.completed, to: done)
+        } catch {
+            let reason = (error as? OspreyError)?.message ?? "\(error)"
+            logger.warning("Training job failed before its code finished", metadata: ["job": "\(job.name)", "error": "\(error)"])
+            if let current = try? await store.trainingJob(name: job.name, accountId: job.accountId), !current.status.isTerminal {
+                _ = try? await apply(.failed(reason: "ClientError: \(reason)"), to: current)
+            }
+        }
+    }
+
+    /// Sleeps until the job's processes must stop (a stop request, or `MaxRuntimeInSeconds`); returns whether the runtime ran out.
+    func watch(job: TrainingJob, running: RunningJob, maxRuntime: Int) async -> Bool {
+        let deadline = ContinuousClock.now + .seconds(maxRuntime)
+        while !Task.isCancelled {
+            if stopRequested(job) {
+                await running.stop(grace: .seconds(5))
+                return false
+            }
+            if ContinuousClock.now >= deadline {
+                await running.stop(grace: .seconds(5))
+                return true
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
+    private func finishStopped(_ job: TrainingJob, layout: JobLayout, request: TrainingRequest, maxRuntime: Bool) async throws {
+        var job = job
+        if job.status == .inProgress { job = try await apply(.stopRequested, to: job) }
+        job = try await apply(.uploading, to: job)
+        job = try await upload(layout: layout, request: request, accountId: job.accountId)
+        _ = try await apply(.stopped(maxRuntimeExceeded: maxRuntime), to: job)
+        stopRequests.remove(key(job))
+    }
+
+    /// Packs `model/` (and `output/data/` when not empty) of the first host and puts them under the output path.
+    private func upload(layout: JobLayout, request: TrainingRequest, accountId: String) async throws -> TrainingJob {
+        guard let host = layout.hosts.first else { throw OspreyError(.internalError, "The job has no host folder.") }
+        let model = layout.jobRoot + "/model.tar.gz"
+        try TarArchive.pack(folder: host.modelDirectory, into: model)
+        try await putFile(model, to: request.modelArtifacts, contentType: "application/x-tar", accountId: accountId)
+        if let contents = try? FileManager.default.contentsOfDirectory(atPath: host.outputDataDirectory), !contents.isEmpty {
+            let output = layout.jobRoot + "/output.tar.gz"
+            try TarArchive.pack(folder: host.outputDataDirectory, into: output)
+            try await putFile(output, to: request.outputArchive, contentType: "application/x-tar", accountId: accountId)
+        }
+        var job = try await describe(name: request.name, accountId: accountId)
+        job.modelArtifacts = request.modelArtifacts.description
+        return job
+    }
+
+    // MARK: Data
+
+    /// Copies each channel's objects under its prefix into every host's channel folder (`ShardedByS3Key`: host i gets every
+    /// i-th key).
+    private func download(_ request: TrainingRequest, into layout: JobLayout, accountId: String) async throws {
+        for channel in request.channels {
+            var keys: [String] = []
+            var after: String?
+            repeat {
+                let page = try await objects.list(
+                    bucket: channel.bucket, prefix: channel.prefix, delimiter: nil, after: after, maxKeys: 1000, accountId: accountId)
+                keys += page.objects.map(\.key)
+                after = page.isTruncated ? page.next : nil
+            } while after != nil
+            guard !keys.isEmpty else {
+                throw OspreyError(.validation, "No S3 objects found under S3 URL \"s3://\(channel.bucket)/\(channel.prefix)\" given in input data source.")
+            }
+            for (hostIndex, host) in layout.hosts.enumerated() {
+                for (index, key) in keys.enumerated() where !channel.sharded || index % layout.hosts.count == hostIndex {
+                    var relative = String(key.dropFirst(channel.prefix.count))
+                    while relative.hasPrefix("/") { relative.removeFirst() }
+                    if relative.isEmpty { relative = (key as NSString).lastPathComponent }
+                    guard !TarArchive.escapes(relative, from: ""), !relative.hasPrefix("/") else {
+                        throw OspreyError(.validation, "The S3 key '\(key)' would land outside the channel folder.")
+                    }
+                    try await getFile(bucket: channel.bucket, key: key, to: host.channelDirectory(channel.name) + "/" + relative, accountId: accountId)
+                }
+            }
+        }
+        let program = request.hyperparameters["sagemaker_submit_directory"].map(Self.decodeHyperparameter)
+        if let source = program, source.hasPrefix("s3://") {
+            let uri = try S3URI(source, field: "sagemaker_submit_directory")
+            let archive = layout.jobRoot + "/sourcedir.tar.gz"
+            try await getFile(bucket: uri.bucket, key: uri.key, to: archive, accountId: accountId)
+            for host in layout.hosts { try TarArchive.extract(archive, into: host.codeDirectory) }
+        }
+    }
+
+    private func getFile(bucket: String, key: String, to path: String, accountId: String) async throws {
+        let record = try await objects.object(bucket: bucket, key: key, accountId: accountId)
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw OspreyError(.internalError, "Cannot write \(path).")
+        }
+        defer { try? handle.close() }
+        try await objects.read(record, range: nil) { chunk in
+            try handle.write(contentsOf: Data(chunk.readableBytesView))
+        }
+    }
+
+    private func putFile(_ path: String, to uri: S3URI, contentType: String, accountId: String) async throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let body = ByteBuffer(bytes: data)
+        _ = try await objects.putObject(
+            .init(bucket: uri.bucket, key: uri.key, contentType: contentType, metadata: [:], length: Int64(data.count)), accountId: accountId,
+            body: SingleBuffer(buffer: body)
+        )
+    }
+
+    // MARK: State
+
+    private func key(_ job: TrainingJob) -> String { job.accountId + "/" + job.name }
+
+    private func stopRequested(_ job: TrainingJob) -> Bool { stopRequests.contains(key(job)) }
+
+    /// Applies a lifecycle event to the stored job (re-read, so concurrent stop requests are seen) and writes it with its event.
+    @discardableResult
+    private func apply(_ change: TrainingJobEvent, to job: TrainingJob) async throws -> TrainingJob {
+        let current = try await store.trainingJob(name: job.name, accountId: job.accountId) ?? job
+        var next = try TrainingJobLifecycle.apply(change, to: current, at: max(clock.now(), current.lastModifiedTime.addingTimeInterval(0.001)))
+        if job.modelArtifacts != nil { next.modelArtifacts = job.modelArtifacts }
+        guard try await store.updateTrainingJob(next, expectedModified: current.lastModifiedTime, event: event(for: next)) else {
+            throw OspreyError(.alreadyExists, "Training job \(job.name) was changed by another server while this one updated it.")
+        }
+        return next
+    }
+
+    private func event(for job: TrainingJob) -> NewEvent {
+        var detail: [String: JSONValue] = [
+            "TrainingJobName": .string(job.name), "TrainingJobArn": .string(job.arn), "TrainingJobStatus": .string(job.status.rawValue),
+            "SecondaryStatus": .string(job.secondaryStatus.rawValue),
+        ]
+        if let reason = job.failureReason { detail["FailureReason"] = .string(reason) }
+        if let model = job.modelArtifacts { detail["ModelArtifacts"] = .object(["S3ModelArtifacts": .string(model)]) }
+        return NewEvent(
+            type: "SageMaker Training Job State Change", accountId: job.accountId, resource: job.arn, detail: JSONValue.object(detail).text,
+            time: job.lastModifiedTime)
+    }
+
+    static func millis(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+
+    /// The toolkit's decoding of a hyperparameter: JSON when it parses as JSON, else the raw string.
+    static func decodeHyperparameter(_ raw: String) -> String {
+        if let value = try? JSONValue.parse(Array(raw.utf8)), let text = value.stringValue { return text }
+        return raw
+    }
+
+    /// A TCP port on loopback that is free now (for `MASTER_PORT`).
+    static func freePort() -> Int {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+        }
+        return bound ? Int(UInt16(bigEndian: address.sin_port)) : 7777
+    }
+}
+
+/// One buffer as a body.
+struct SingleBuffer: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let buffer: ByteBuffer
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var buffer: ByteBuffer?
+        mutating func next() async -> ByteBuffer? {
+            defer { buffer = nil }
+            return buffer
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(buffer: buffer) }
+}
+
+import Glibc
