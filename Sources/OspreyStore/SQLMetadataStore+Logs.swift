@@ -88,6 +88,8 @@ extension SQLMetadataStore {
         }
     }
 
+    /// `after` is the name of the last stream of the previous page. Ordered by last event, streams without events count as -1
+    /// and the page continues from `after`'s last event time as it is now (a stream that got events meanwhile moves, as on AWS).
     public func logStreams(
         accountId: String, group: String, prefix: String, orderByLastEvent: Bool, descending: Bool, after: String?, limit: Int
     ) async throws -> [LogStreamInfo] {

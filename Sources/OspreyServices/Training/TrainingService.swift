@@ -184,7 +184,7 @@ public actor TrainingService {
     }
 
     private func finishStopped(_ job: TrainingJob, layout: JobLayout, request: TrainingRequest, maxRuntime: Bool) async throws {
-        var job = job
+        var job = try await describe(name: job.name, accountId: job.accountId)
         if job.status == .inProgress { job = try await apply(.stopRequested, to: job) }
         job = try await apply(.uploading, to: job)
         job = try await upload(layout: layout, request: request, accountId: job.accountId)

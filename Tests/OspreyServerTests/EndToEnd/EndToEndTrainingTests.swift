@@ -1,0 +1,14 @@
+import Testing
+
+/// Training jobs driven by boto3 and awscli against the real server: real Python processes, real files.
+@Suite(
+    "EndToEnd: training jobs through boto3 and awscli",
+    .enabled(if: EndToEnd.isEnabled, "no venv: run scripts/python-env.sh (or set OSPREY_TEST_PYTHON)"),
+    .timeLimit(.minutes(10))
+)
+struct EndToEndTrainingTests {
+    @Test("script mode, logs, model artifacts, failure, stop, MaxRuntime, bad input, listing")
+    func trainingWithBoto3() async throws {
+        try await EndToEnd.scenario("training_boto3.py")
+    }
+}
