@@ -9,7 +9,8 @@ import OspreyServer
 extension Osprey {
     /// `osprey quickstart`: starts a server on the embedded default (own free port, fresh data dir) and walks through the main job.
     ///
-    /// Until training lands, the main job is an S3 round trip with a SigV4-signed client, as boto3 would make it.
+    /// The main job: upload a small dataset, train a model on it with a standard-library-only script through the SageMaker
+    /// API (its log streamed from CloudWatch Logs), and show where the model is.
     struct Quickstart: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Run the whole main job on a fresh embedded server and exit.")
 
@@ -37,6 +38,7 @@ extension Osprey {
             print("Osprey is running at \(endpoint) (data in \(folder))")
             try await runClient {
                 try await roundTrip(endpoint: endpoint, configuration: configuration)
+                try await train(endpoint: endpoint, configuration: configuration)
             }
             await port.stop()
             try await serverTask.value
@@ -66,7 +68,112 @@ extension Osprey {
             }
             guard downloaded == body else { throw OspreyError(.internalError, "The downloaded object differs from the uploaded one.") }
             print("4. downloaded it again: \(downloaded.readableBytes) bytes, identical")
+            let source = ByteBuffer(bytes: try Self.sourceArchive())
+            try await s3.putObject(
+                bucket: bucket, key: "code/sourcedir.tar.gz", contentType: "application/gzip", length: Int64(source.readableBytes),
+                body: [source].async
+            )
         }
+
+        /// Trains `y = a·x + b` on the uploaded CSV through CreateTrainingJob, streaming the job's log lines as they arrive.
+        private func train(endpoint: String, configuration: ServerConfiguration) async throws {
+            let api = AWSJSONClient(endpoint: endpoint, secret: configuration.rootSecretAccessKey!)
+            let job = "quickstart-linear-regression"
+            let request: JSONValue = .object([
+                "TrainingJobName": .string(job),
+                "RoleArn": .string("arn:aws:iam::000000000000:role/Osprey"),
+                "AlgorithmSpecification": .object(["TrainingImage": .string("osprey/python"), "TrainingInputMode": .string("File")]),
+                "HyperParameters": .object([
+                    "epochs": .string("200"), "learning-rate": .string("0.0005"), "sagemaker_program": .string("\"train.py\""),
+                    "sagemaker_submit_directory": .string("\"s3://quickstart/code/sourcedir.tar.gz\""),
+                ]),
+                "InputDataConfig": .array([
+                    .object([
+                        "ChannelName": .string("train"),
+                        "DataSource": .object(["S3DataSource": .object(["S3DataType": .string("S3Prefix"), "S3Uri": .string("s3://quickstart/data/")])]),
+                    ])
+                ]),
+                "OutputDataConfig": .object(["S3OutputPath": .string("s3://quickstart/output")]),
+                "ResourceConfig": .object(["InstanceType": .string("ml.m5.large"), "InstanceCount": .number(1), "VolumeSizeInGB": .number(1)]),
+                "StoppingCondition": .object(["MaxRuntimeInSeconds": .number(600)]),
+            ])
+            let started = ContinuousClock.now
+            _ = try await api.call("SageMaker.CreateTrainingJob", request)
+            print("5. started training job \(job) (osprey/python, script train.py); its log:")
+            var stream: String?
+            var token: String?
+            var described: JSONValue = .null
+            while true {
+                described = try await api.call("SageMaker.DescribeTrainingJob", .object(["TrainingJobName": .string(job)]))
+                let status = described["TrainingJobStatus"]?.stringValue ?? ""
+                if stream == nil {
+                    let streams = try await api.call(
+                        "Logs_20140328.DescribeLogStreams",
+                        .object(["logGroupName": .string("/aws/sagemaker/TrainingJobs"), "logStreamNamePrefix": .string(job + "/")]))
+                    stream = streams["logStreams"]?.arrayValue?.first?["logStreamName"]?.stringValue
+                }
+                if let stream {
+                    var input: [String: JSONValue] = [
+                        "logGroupName": .string("/aws/sagemaker/TrainingJobs"), "logStreamName": .string(stream), "startFromHead": .bool(true),
+                    ]
+                    if let token { input["nextToken"] = .string(token) }
+                    let page = try await api.call("Logs_20140328.GetLogEvents", .object(input))
+                    for event in page["events"]?.arrayValue ?? [] { print("   | \(event["message"]?.stringValue ?? "")") }
+                    token = page["nextForwardToken"]?.stringValue ?? token
+                    if !(page["events"]?.arrayValue ?? []).isEmpty { continue }
+                }
+                if ["Completed", "Failed", "Stopped"].contains(status) { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            let status = described["TrainingJobStatus"]?.stringValue ?? ""
+            guard status == "Completed" else {
+                throw OspreyError("TrainingFailed", "The training job ended \(status): \(described["FailureReason"]?.stringValue ?? "")")
+            }
+            let model = described["ModelArtifacts"]?["S3ModelArtifacts"]?.stringValue ?? ""
+            print("6. training job \(status) in \(started.duration(to: .now).formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))")
+            print("   the model is at \(model)")
+        }
+
+        /// `sourcedir.tar.gz` with a standard-library-only `train.py`, made with the system's `tar`.
+        static func sourceArchive() throws -> [UInt8] {
+            let folder = NSTemporaryDirectory() + "osprey-quickstart-source-" + UUID().uuidString
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            try trainScript.write(toFile: folder + "/train.py", atomically: true, encoding: .utf8)
+            let tar = Process()
+            tar.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            tar.arguments = ["tar", "-czf", folder + "/sourcedir.tar.gz", "-C", folder, "train.py"]
+            try tar.run()
+            tar.waitUntilExit()
+            guard tar.terminationStatus == 0, let data = FileManager.default.contents(atPath: folder + "/sourcedir.tar.gz") else {
+                throw OspreyError(.internalError, "Could not pack the quickstart's training script with tar.")
+            }
+            return Array(data)
+        }
+
+        static let trainScript = """
+            import argparse, csv, json, os
+
+            parser = argparse.ArgumentParser()
+            parser.add_argument("--epochs", type=int, default=100)
+            parser.add_argument("--learning-rate", type=float, default=0.001)
+            args = parser.parse_args()
+
+            rows = list(csv.DictReader(open(os.path.join(os.environ["SM_CHANNEL_TRAIN"], "train.csv"))))
+            xs, ys = [float(r["x"]) for r in rows], [float(r["y"]) for r in rows]
+            print(f"training on {len(xs)} rows for {args.epochs} epochs")
+            a, b = 0.0, 0.0
+            for epoch in range(1, args.epochs + 1):
+                grad_a = sum((a * x + b - y) * x for x, y in zip(xs, ys)) / len(xs)
+                grad_b = sum((a * x + b - y) for x, y in zip(xs, ys)) / len(xs)
+                a, b = a - args.learning_rate * grad_a, b - args.learning_rate * 100 * grad_b
+                if epoch % 50 == 0:
+                    loss = sum((a * x + b - y) ** 2 for x, y in zip(xs, ys)) / len(xs)
+                    print(f"epoch {epoch}: loss={loss:.4f}")
+            with open(os.path.join(os.environ["SM_MODEL_DIR"], "model.json"), "w") as f:
+                json.dump({"a": a, "b": b}, f)
+            print(f"learned y = {a:.3f} * x + {b:.3f}")
+            """
     }
 }
 

@@ -58,6 +58,8 @@ public actor TrainingService {
         let arn = deployment.arn(account: accountId, resource: "training-job/\(parsed.name.lowercased())")
         let job = TrainingJob(name: parsed.name, accountId: accountId, arn: arn, request: stored, creationTime: clock.now())
         try await store.insertTrainingJob(job, event: event(for: job))
+        // The group exists from the first job on, so clients that look for streams early find an empty group, not an error.
+        try await store.createLogGroup(accountId: accountId, group: Self.logGroup, creationTime: Self.millis(job.creationTime))
         Task { await self.run(job, parsed) }
         return job
     }
