@@ -3,8 +3,8 @@
 #
 #   bash Benchmarks/run.sh                 # everything (builds the release binary first: several minutes on 2 cores)
 #
-# Knobs (environment): BENCH_ONLY=large|small, BENCH_SIZE_MIB (1024), BENCH_REPS (3), BENCH_DURATION (15),
-# BENCH_WARMUP (3), BENCH_THREADS (16), BENCH_PERF=1 (also `perf record` the osprey server for the whole run; slows it),
+# Knobs (environment): BENCH_ONLY=large|small, BENCH_SIZE_MIB (1024), BENCH_REPS (5), BENCH_DURATION (15),
+# BENCH_WARMUP (3), BENCH_THREADS (16), BENCH_ROUNDS (2), BENCH_PERF=1 (also `perf record` the osprey server for the whole run; slows it),
 # OSPREY_BIN=/path/to/osprey (skip the build), BENCH_BUILD_TRIES (4; a failed build is retried after 120 s, since
 # others may be mid-edit in Sources/), BENCH_QUIET_WAIT (600: seconds to wait at most for the machine to be idle, i.e.
 # < 10% of its CPU busy over 3 s, before measuring; on a shared 2-core box other builds skew every number).
@@ -135,7 +135,7 @@ log "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [[ "${BENCH_ONLY:-large}" == large ]]; then
     wait_quiet
     "$PY" "$BENCH/s3_large.py" --endpoint "$OSPREY_URL" --server-pid "$OSPREY_PID" --work-dir "$WORK" \
-        --size-mib "${BENCH_SIZE_MIB:-1024}" --reps "${BENCH_REPS:-3}" --sink --json "$OUT/s3_large.json"
+        --size-mib "${BENCH_SIZE_MIB:-1024}" --reps "${BENCH_REPS:-5}" --sink --json "$OUT/s3_large.json"
     log "load average after large: $(cut -d' ' -f1-3 /proc/loadavg); CPU busy now: $(busy_percent)%"
 fi
 
@@ -148,7 +148,8 @@ if [[ "${BENCH_ONLY:-small}" == small ]]; then
     log "moto_server (pid $MOTO_PID) at http://127.0.0.1:$MOTO_PORT"
     wait_quiet
     common=(--target "osprey=$OSPREY_URL" --target "moto=http://127.0.0.1:$MOTO_PORT" --pid "osprey=$OSPREY_PID" --pid "moto=$MOTO_PID"
-            --threads "${BENCH_THREADS:-16}" --duration "${BENCH_DURATION:-15}" --warmup "${BENCH_WARMUP:-3}")
+            --threads "${BENCH_THREADS:-16}" --duration "${BENCH_DURATION:-15}" --warmup "${BENCH_WARMUP:-3}"
+            --rounds "${BENCH_ROUNDS:-2}")
     "$PY" "$BENCH/s3_small_ops.py" "${common[@]}" --processes 1 --sink --label "as specified" --json "$OUT/s3_small_ops.json"
     # Information: the same 16 threads spread over 2 client processes (one Python process is GIL-bound).
     wait_quiet

@@ -364,7 +364,7 @@ def main() -> int:
     }
     print()
     print(f"s3_large: {args.size_mib} MiB object, median of {args.reps} (MB = 10^6 bytes)")
-    print(f"  cp (same disk)          {cp:8.1f} MB/s")
+    print(f"  cp (same disk)          {cp:8.1f} MB/s                          best {size / min(results['cp']) / MB:.1f} MB/s")
     labels = {"put": "put_object (signed)", "put_unsigned": "put_object (UNSIGNED)", "get": "get_object (streamed)",
               "upload_fileobj": "upload_fileobj (multi)"}
     for name in ("put", "put_unsigned", "get", "upload_fileobj"):
@@ -372,7 +372,9 @@ def main() -> int:
         if not results[name]:
             print(f"  {labels[name]:<22}  FAILED: {failures.get(name, 'no successful run')}")
             continue
-        print(f"  {labels[name]:<22}  {mbps(results[name]):8.1f} MB/s   ratio to cp {mbps(results[name]) / cp:5.2f}{note}")
+        best = size / min(results[name]) / MB
+        print(f"  {labels[name]:<22}  {mbps(results[name]):8.1f} MB/s   ratio to cp {mbps(results[name]) / cp:5.2f}{note}"
+              f"   best {best:.1f} MB/s (ratio to best cp {best / (size / min(results['cp']) / MB):.2f})")
     print(f"  server RSS: {rss_start / 1024:.1f} MiB before; peak " +
           ", ".join(f"{peaks[n] / 1024:.1f} ({n}{'' if results[n] else ', failed'})" for n in peaks) +
           f"; VmHWM {hwm_single_kib / 1024:.1f} MiB after the single-stream transfers, {hwm_kib / 1024:.1f} MiB at the end"

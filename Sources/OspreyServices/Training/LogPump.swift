@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import OspreyCompute
 import OspreyCore
 
@@ -13,14 +14,32 @@ actor LogPump {
     let streams: [String: String]
     let clock: any WallClock
     private var offsets: [String: UInt64] = [:]
+    private let metrics: [(name: String, regex: Regex<AnyRegexOutput>)]
+    /// The last value each metric definition matched, with when.
+    private(set) var finalMetrics: [FinalMetric] = []
 
-    init(store: any MetadataStore, accountId: String, group: String, files: [String: String], streams: [String: String], clock: any WallClock) {
+    init(
+        store: any MetadataStore, accountId: String, group: String, files: [String: String], streams: [String: String],
+        metricDefinitions: [(name: String, regex: String)], clock: any WallClock
+    ) {
         self.store = store
         self.accountId = accountId
         self.group = group
         self.files = files
         self.streams = streams
+        self.metrics = metricDefinitions.compactMap { definition in (try? Regex(definition.regex)).map { (definition.name, $0) } }
         self.clock = clock
+    }
+
+    /// Records the first capture group of each metric regex that matches `line` as that metric's latest value.
+    private func measure(_ line: String, at time: Date) {
+        for metric in metrics {
+            guard let match = try? metric.regex.firstMatch(in: line), match.output.count > 1,
+                let text = match.output[1].substring, let value = Double(text.trimmingCharacters(in: .whitespaces))
+            else { continue }
+            finalMetrics.removeAll { $0.name == metric.name }
+            finalMetrics.append(FinalMetric(name: metric.name, value: value, timestamp: time))
+        }
     }
 
     /// Flushes every 200 ms until cancelled.
@@ -43,10 +62,27 @@ actor LogPump {
                 guard chunk.nextOffset != offsets[host] else { break }
                 let now = Int64((clock.now().timeIntervalSince1970 * 1000).rounded())
                 let events = chunk.lines.filter { !$0.text.trimmingCharacters(in: .whitespaces).isEmpty }.map { (timestamp: now, message: $0.text) }
+                for event in events { measure(event.message, at: clock.now()) }
                 try await store.appendLogEvents(
                     accountId: accountId, group: group, stream: stream, events: events, ingestionTime: now, sourceOffset: Int64(chunk.nextOffset))
                 offsets[host] = chunk.nextOffset
             }
         }
+    }
+}
+
+/// Appends lines to a job's log file (for what Osprey itself reports there, such as pip's output), as the job's own
+/// output is appended: `O_APPEND` writes of whole lines.
+final class LogFileAppender: Sendable {
+    let path: String
+
+    init(path: String) { self.path = path }
+
+    func append(_ line: String) {
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let bytes = Array((line.hasSuffix("\n") ? line : line + "\n").utf8)
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     }
 }

@@ -22,6 +22,8 @@ struct TrainingRequest: Sendable {
     var instanceType: String
     var instanceCount: Int
     var maxRuntimeSeconds: Int
+    /// `AlgorithmSpecification.MetricDefinitions`: a name and a regex whose first group is the value.
+    var metricDefinitions: [(name: String, regex: String)]
 
     /// Reads and checks the request; throws `.validation` with SageMaker-style messages for what the shapes cannot say.
     init(_ request: JSONValue, knownImages: [String]) throws {
@@ -75,6 +77,15 @@ struct TrainingRequest: Sendable {
             throw OspreyError(.validation, "ResourceConfig.InstanceCount must be between 1 and 16 on the local executor, not \(instanceCount).")
         }
         maxRuntimeSeconds = Int(request["StoppingCondition"]?["MaxRuntimeInSeconds"]?.numberValue ?? 86_400)
+        metricDefinitions = []
+        for definition in algorithm?["MetricDefinitions"]?.arrayValue ?? [] {
+            let name = definition["Name"]?.stringValue ?? ""
+            let pattern = definition["Regex"]?.stringValue ?? ""
+            guard (try? Regex(pattern)) != nil else {
+                throw OspreyError(.validation, "MetricDefinitions: the regex of metric '\(name)' is not a valid regular expression: \(pattern)")
+            }
+            metricDefinitions.append((name, pattern))
+        }
     }
 
     /// `osprey/python` matches `osprey/python` and `osprey/python:any-tag`.

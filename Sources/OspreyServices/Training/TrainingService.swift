@@ -115,7 +115,8 @@ public actor TrainingService {
             let contract = try TrainingContract(description)
             let layout = try JobLayout.prepare(jobRoot: root, contract: contract)
             try await download(request, into: layout, accountId: job.accountId)
-            let python = try await PythonEnvironment.ensure(at: "\(environmentsDir)/python")
+            var python = try await PythonEnvironment.ensure(at: "\(environmentsDir)/python")
+            python = try await installRequirements(layout: layout, python: python, logDirectory: root + "/logs")
             let arguments = try request.entrypoint ?? contract.scriptModeArguments(python: python)
             var environment = request.environment
             let venvBin = (python as NSString).deletingLastPathComponent
@@ -136,7 +137,10 @@ public actor TrainingService {
             if stopRequested(job) { return try await finishStopped(job, layout: layout, request: request, maxRuntime: false) }
             job = try await apply(.training, to: job)
             let running = try await executor.start(spec)
-            let logs = LogPump(store: store, accountId: job.accountId, group: Self.logGroup, files: running.logFiles, streams: streams, clock: clock)
+            let logs = LogPump(
+                store: store, accountId: job.accountId, group: Self.logGroup, files: running.logFiles, streams: streams,
+                metricDefinitions: request.metricDefinitions, clock: clock
+            )
             let pump = Task { await logs.follow() }
             let watchdog = Task { [stopRequests = self] in
                 await stopRequests.watch(job: created, running: running, maxRuntime: request.maxRuntimeSeconds)
@@ -146,6 +150,7 @@ public actor TrainingService {
             pump.cancel()
             _ = await pump.value
             try await logs.flush(endOfStream: true)
+            job.finalMetrics = await logs.finalMetrics
             let timedOut = await watchdog.value
             if stopRequested(job) || timedOut {
                 return try await finishStopped(job, layout: layout, request: request, maxRuntime: timedOut)
@@ -158,6 +163,7 @@ public actor TrainingService {
             }
             job = try await apply(.uploading, to: job)
             var done = try await upload(layout: layout, request: request, accountId: job.accountId)
+            done.finalMetrics = job.finalMetrics
             done = try await apply(.completed, to: done)
         } catch {
             let reason = (error as? OspreyError)?.message ?? "\(error)"
@@ -248,6 +254,18 @@ public actor TrainingService {
         }
     }
 
+    /// Installs `code/requirements.txt` (when the source has one) into an environment cached by the file's bytes and the
+    /// interpreter; pip's output goes to the first host's log. Returns the interpreter to run the job with.
+    private func installRequirements(layout: JobLayout, python: String, logDirectory: String) async throws -> String {
+        guard let host = layout.hosts.first else { return python }
+        let requirements = host.codeDirectory + "/requirements.txt"
+        guard FileManager.default.fileExists(atPath: requirements) else { return python }
+        try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
+        let log = LogFileAppender(path: logDirectory + "/" + host.hostName + ".log")
+        return try await PythonEnvironment.installRequirements(
+            requirements, baseVenvPython: python, cacheRoot: environmentsDir + "/requirements", log: { log.append($0) })
+    }
+
     private func getFile(bucket: String, key: String, to path: String, accountId: String) async throws {
         let record = try await objects.object(bucket: bucket, key: key, accountId: accountId)
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -281,6 +299,7 @@ public actor TrainingService {
         let current = try await store.trainingJob(name: job.name, accountId: job.accountId) ?? job
         var next = try TrainingJobLifecycle.apply(change, to: current, at: max(clock.now(), current.lastModifiedTime.addingTimeInterval(0.001)))
         if job.modelArtifacts != nil { next.modelArtifacts = job.modelArtifacts }
+        if !job.finalMetrics.isEmpty { next.finalMetrics = job.finalMetrics }
         guard try await store.updateTrainingJob(next, expectedModified: current.lastModifiedTime, event: event(for: next)) else {
             throw OspreyError(.alreadyExists, "Training job \(job.name) was changed by another server while this one updated it.")
         }

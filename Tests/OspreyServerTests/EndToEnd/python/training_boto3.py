@@ -34,6 +34,13 @@ print("current_host", config["current_host"])
 if args.mode == "fail":
     open("/opt/ml/output/failure", "w").write("bad data: column y is missing")
     sys.exit(3)
+if args.mode == "requirements":
+    import six
+    print("six", six.__version__)
+if args.mode == "hosts" and os.environ["SM_CURRENT_HOST"] == "algo-2" and os.environ.get("FAIL_HOST_2"):
+    sys.exit(7)
+for epoch in range(1, 3):
+    print(f"epoch={epoch} loss={1.0 / epoch:.3f} accuracy={0.5 + epoch / 10:.2f}")
 if args.mode == "sleep":
     import time
     print("sleeping", flush=True)
@@ -56,16 +63,17 @@ def source_tarball(files):
     return buffer.getvalue()
 
 
-def create(name, mode="ok", image="osprey/python", source="code/sourcedir.tar.gz", max_runtime=600, **extra):
+def create(name, mode="ok", image="osprey/python", source="code/sourcedir.tar.gz", max_runtime=600, instances=1, **extra):
     request = dict(
         TrainingJobName=name, RoleArn=ROLE,
-        AlgorithmSpecification={"TrainingImage": image, "TrainingInputMode": "File"},
+        AlgorithmSpecification={"TrainingImage": image, "TrainingInputMode": "File", "MetricDefinitions": [
+            {"Name": "train:loss", "Regex": "loss=([0-9.]+)"}, {"Name": "train:accuracy", "Regex": "accuracy=([0-9.]+)"}]},
         HyperParameters={"epochs": "3", "mode": json.dumps(mode), "sagemaker_program": '"train.py"',
                          "sagemaker_submit_directory": json.dumps(f"s3://{BUCKET}/{source}")},
         InputDataConfig=[{"ChannelName": "train", "DataSource": {"S3DataSource": {
             "S3DataType": "S3Prefix", "S3Uri": f"s3://{BUCKET}/data/", "S3DataDistributionType": "FullyReplicated"}}}],
         OutputDataConfig={"S3OutputPath": f"s3://{BUCKET}/output"},
-        ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 1},
+        ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": instances, "VolumeSizeInGB": 1},
         StoppingCondition={"MaxRuntimeInSeconds": max_runtime}, Environment={"GREETING": "hello"})
     request.update(extra)
     return SM.create_training_job(**request)
@@ -81,13 +89,13 @@ def wait(name, timeout=240):
     raise AssertionError(f"{name} did not finish in {timeout} s")
 
 
-def log_lines(name):
+def log_lines(name, host=1, hosts=1):
     streams = LOGS.describe_log_streams(logGroupName="/aws/sagemaker/TrainingJobs", logStreamNamePrefix=name + "/",
                                         orderBy="LogStreamName")["logStreams"]
-    assert len(streams) == 1, streams
-    assert streams[0]["logStreamName"].startswith(name + "/algo-1-"), streams
-    events = LOGS.get_log_events(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName=streams[0]["logStreamName"],
-                                 startFromHead=True)["events"]
+    assert len(streams) == hosts, streams
+    stream = streams[host - 1]["logStreamName"]
+    assert stream.startswith(f"{name}/algo-{host}-"), streams
+    events = LOGS.get_log_events(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName=stream, startFromHead=True)["events"]
     return [event["message"] for event in events]
 
 
@@ -127,6 +135,30 @@ def main():
         member = next(m for m in archive.getmembers() if m.name.endswith("model.json"))
         assert json.loads(archive.extractfile(member).read()) == {"epochs": 3, "rows": 3}
     ok("model.tar.gz holds what the job wrote to /opt/ml/model")
+    metrics = {m["MetricName"]: m["Value"] for m in job["FinalMetricDataList"]}
+    assert metrics == {"train:loss": 0.5, "train:accuracy": 0.7}, job["FinalMetricDataList"]
+    ok(f"MetricDefinitions give FinalMetricDataList {metrics}")
+
+    S3.put_object(Bucket=BUCKET, Key="code/requirements.tar.gz",
+                  Body=source_tarball({"train.py": TRAIN, "requirements.txt": "six==1.17.0\n"}))
+    create("requirements-job", mode="requirements", source="code/requirements.tar.gz")
+    job = wait("requirements-job", timeout=300)
+    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+    lines = log_lines("requirements-job")
+    assert "six 1.17.0" in lines, lines
+    assert any("Successfully installed six" in line or "Using the cached environment" in line for line in lines), lines
+    ok("requirements.txt is installed into a cached environment, pip's output in the job's log")
+
+    create("two-hosts", mode="hosts", instances=2)
+    job = wait("two-hosts")
+    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+    for host in (1, 2):
+        lines = log_lines("two-hosts", host=host, hosts=2)
+        assert f"current_host algo-{host}" in lines and any('hosts ["algo-1","algo-2"]' in line for line in lines), lines
+    create("two-hosts-failing", mode="hosts", instances=2, Environment={"GREETING": "hello", "FAIL_HOST_2": "1"})
+    job = wait("two-hosts-failing")
+    assert job["TrainingJobStatus"] == "Failed", job
+    ok(f"a 2-instance job runs algo-1 and algo-2, one log stream each; when algo-2 fails the job fails: {job['FailureReason'][:60]}")
 
     create("failing-job", mode="fail")
     job = wait("failing-job")
@@ -175,17 +207,17 @@ def main():
     ok("bad input: invalid and duplicate names, unknown image, bad S3 URI, 101 env vars, missing fields — nothing created")
 
     page = SM.list_training_jobs(StatusEquals="Completed")["TrainingJobSummaries"]
-    assert [j["TrainingJobName"] for j in page] == ["good-job"], page
+    assert sorted(j["TrainingJobName"] for j in page) == ["good-job", "requirements-job", "two-hosts"], page
     page = SM.list_training_jobs(NameContains="JOB", SortBy="Name", SortOrder="Ascending", MaxResults=2)
     assert [j["TrainingJobName"] for j in page["TrainingJobSummaries"]] == ["evil-job", "failing-job"], page
     assert "NextToken" in page
     rest = SM.list_training_jobs(NameContains="JOB", SortBy="Name", SortOrder="Ascending", MaxResults=2, NextToken=page["NextToken"])
-    assert [j["TrainingJobName"] for j in rest["TrainingJobSummaries"]] == ["good-job", "slow-job"], rest
+    assert [j["TrainingJobName"] for j in rest["TrainingJobSummaries"]] == ["good-job", "requirements-job"], rest
     ok("ListTrainingJobs filters, sorts and pages")
 
     listed = json.loads(subprocess.run(["aws", "sagemaker", "list-training-jobs", "--status-equals", "Failed"],
                                        check=True, capture_output=True, text=True).stdout)
-    assert sorted(j["TrainingJobName"] for j in listed["TrainingJobSummaries"]) == ["evil-job", "failing-job"], listed
+    assert sorted(j["TrainingJobName"] for j in listed["TrainingJobSummaries"]) == ["evil-job", "failing-job", "two-hosts-failing"], listed
     stream = LOGS.describe_log_streams(logGroupName="/aws/sagemaker/TrainingJobs", logStreamNamePrefix="good-job/")["logStreams"][0]
     events = json.loads(subprocess.run(["aws", "logs", "get-log-events", "--log-group-name", "/aws/sagemaker/TrainingJobs",
                                         "--log-stream-name", stream["logStreamName"], "--start-from-head"],
