@@ -12,6 +12,7 @@ set -euo pipefail
 PACKAGES=(
     "boto3>=1.36"   # botocore >= 1.36: default CRC32 checksums, aws-chunked uploads
     "awscli>=1.37"
+    "sagemaker>=2.200,<3"   # the SageMaker Python SDK 2.x (2.257 today); keeps boto3/botocore current
 )
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -49,4 +50,5 @@ log "installing: ${PACKAGES[*]}"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${PACKAGES[@]}" >&2
 printf '%s\n' "$WANT" > "$STAMP"
 log "$("$VENV/bin/python" -c 'import boto3, botocore; print("boto3", boto3.__version__, "botocore", botocore.__version__)')"
+log "$("$VENV/bin/python" -c 'from importlib.metadata import version; print("sagemaker", version("sagemaker"))')"
 echo "$VENV/bin/python"

@@ -85,16 +85,48 @@ public actor TrainingService {
         _ = try await apply(.stopRequested, to: job)
     }
 
-    /// After a restart: a job that was running when the server stopped has lost its supervisor; it is marked Failed.
+    /// After a restart: a job that was running when the server stopped has lost its supervisor. Its processes (found by pid
+    /// and start time, so a reused pid is never touched) are stopped, the log lines they wrote are stored from the committed
+    /// offset, and the job is marked Failed once its processes are really gone — it is never run twice nor left InProgress.
     public func recoverAfterRestart() async {
         do {
             for job in try await store.unfinishedTrainingJobs() {
-                _ = try? await apply(.failed(reason: "The Osprey server restarted while the job ran; its process was stopped with it."), to: job)
+                let processes = (try? job.runtime.map { try Self.decoder.decode([ProcessRecord].self, from: Data($0.text.utf8)) }) ?? nil
+                let adopted = executor.adopt(processes ?? [])
+                if adopted.isRunning {
+                    await adopted.stop(grace: .seconds(2))
+                    await adopted.waitUntilGone()
+                }
+                try? await flushLogs(of: job)
+                _ = try? await apply(
+                    .failed(reason: "The Osprey server restarted while the job ran; its processes were stopped and the job cannot resume."),
+                    to: job)
             }
         } catch {
             logger.error("Could not recover training jobs after a restart", metadata: ["error": "\(error)"])
         }
     }
+
+    /// Stores what a job's hosts wrote to their log files after the last committed offset.
+    private func flushLogs(of job: TrainingJob) async throws {
+        let root = "\(dataDir)/jobs/\(job.accountId)/\(job.name)"
+        let streams = try await store.logStreams(
+            accountId: job.accountId, group: Self.logGroup, prefix: job.name + "/", orderByLastEvent: false, descending: false, after: nil,
+            limit: 100)
+        var files: [String: String] = [:]
+        var names: [String: String] = [:]
+        for stream in streams {
+            // `{job}/algo-{n}-{epoch}` → host `algo-{n}`.
+            let host = String(stream.name.dropFirst(job.name.count + 1).split(separator: "-").prefix(2).joined(separator: "-"))
+            files[host] = root + "/logs/" + host + ".log"
+            names[host] = stream.name
+        }
+        let pump = LogPump(
+            store: store, accountId: job.accountId, group: Self.logGroup, files: files, streams: names, metricDefinitions: [], clock: clock)
+        try await pump.flush(endOfStream: true)
+    }
+
+    private static let decoder = JSONDecoder()
 
     // MARK: Running a job
 
@@ -137,6 +169,10 @@ public actor TrainingService {
             if stopRequested(job) { return try await finishStopped(job, layout: layout, request: request, maxRuntime: false) }
             job = try await apply(.training, to: job)
             let running = try await executor.start(spec)
+            // Where its processes are, so a restarted server can find and stop them.
+            var withRuntime = try await describe(name: job.name, accountId: job.accountId)
+            withRuntime.runtime = try JSONValue.parse(Array(JSONEncoder().encode(running.processes)))
+            _ = try await store.updateTrainingJob(withRuntime, expectedModified: withRuntime.lastModifiedTime, event: nil)
             let logs = LogPump(
                 store: store, accountId: job.accountId, group: Self.logGroup, files: running.logFiles, streams: streams,
                 metricDefinitions: request.metricDefinitions, clock: clock

@@ -11,4 +11,14 @@ struct EndToEndTrainingTests {
     func trainingWithBoto3() async throws {
         try await EndToEnd.scenario("training_boto3.py")
     }
+
+    @Test("a job running through a kill -9 of the server is Failed after the restart, its process gone, its log whole")
+    func trainingAcrossAServerKill() async throws {
+        try await EndToEnd.withServer("training-restart", database: nil) { server in
+            guard try await server.runPythonExpectingSuccess("training_restart.py", ["start"]).succeeded else { return }
+            await server.kill9()
+            try await server.restart()
+            try await server.runPythonExpectingSuccess("training_restart.py", ["verify"])
+        }
+    }
 }
