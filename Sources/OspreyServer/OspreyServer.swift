@@ -66,6 +66,7 @@ struct ServerComponents: Sendable {
         do {
             let blobs = try await artifactStore(config.artifactsURL)
             let keys = AccessKeyService(store: store, masterKey: masterKey, clock: clock)
+            let secrets = SecretService(store: store, masterKey: masterKey, clock: clock)
             try await RootKey.ensure(keys: keys, configuration: config, logger: logger)
             let objects = ObjectService(
                 store: store, blobs: blobs, clock: clock, ids: RandomIDGenerator(), deployment: Deployment(region: config.region)
@@ -83,7 +84,8 @@ struct ServerComponents: Sendable {
                 authenticator: authenticator,
                 s3: S3Handler(objects: objects, region: config.region),
                 native: NativeAPI(
-                    keys: keys, events: EventService(store: store), webhooks: WebhookService(store: store, masterKey: masterKey, clock: clock)
+                    keys: keys, events: EventService(store: store), webhooks: WebhookService(store: store, masterKey: masterKey, clock: clock),
+                    secrets: secrets
                 ),
                 logs: try LogsHandler(store: store, clock: clock, region: config.region),
                 sageMaker: SageMakerHandler(

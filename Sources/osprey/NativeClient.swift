@@ -11,13 +11,19 @@ struct NativeClient {
     let secret: String
 
     func call(_ method: HTTPMethod, _ path: String, json: [String: Any]? = nil) async throws -> Any? {
+        guard let json else { return try await call(method, path, body: nil, contentType: nil) }
+        return try await call(method, path, body: [UInt8](try JSONSerialization.data(withJSONObject: json)), contentType: "application/json")
+    }
+
+    /// Sends `body` as it is (e.g. a secret's value, `application/octet-stream`); the answer as `call(_:_:json:)` reads it.
+    func call(_ method: HTTPMethod, _ path: String, body: [UInt8]?, contentType: String?) async throws -> Any? {
         var request = HTTPClientRequest(url: endpoint + path)
         request.method = method
         let token = Data("\(keyId):\(secret)".utf8).base64EncodedString()
         request.headers.add(name: "Authorization", value: "Basic \(token)")
-        if let json {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json)))
+        if let body {
+            if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
+            request.body = .bytes(ByteBuffer(bytes: body))
         }
         let response: HTTPClientResponse
         do {

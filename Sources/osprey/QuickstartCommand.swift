@@ -100,31 +100,7 @@ extension Osprey {
             let started = ContinuousClock.now
             _ = try await api.call("SageMaker.CreateTrainingJob", request)
             print("5. started training job \(job) (osprey/python, script train.py); its log:")
-            var stream: String?
-            var token: String?
-            var described: JSONValue = .null
-            while true {
-                described = try await api.call("SageMaker.DescribeTrainingJob", .object(["TrainingJobName": .string(job)]))
-                let status = described["TrainingJobStatus"]?.stringValue ?? ""
-                if stream == nil {
-                    let streams = try await api.call(
-                        "Logs_20140328.DescribeLogStreams",
-                        .object(["logGroupName": .string("/aws/sagemaker/TrainingJobs"), "logStreamNamePrefix": .string(job + "/")]))
-                    stream = streams["logStreams"]?.arrayValue?.first?["logStreamName"]?.stringValue
-                }
-                if let stream {
-                    var input: [String: JSONValue] = [
-                        "logGroupName": .string("/aws/sagemaker/TrainingJobs"), "logStreamName": .string(stream), "startFromHead": .bool(true),
-                    ]
-                    if let token { input["nextToken"] = .string(token) }
-                    let page = try await api.call("Logs_20140328.GetLogEvents", .object(input))
-                    for event in page["events"]?.arrayValue ?? [] { print("   | \(event["message"]?.stringValue ?? "")") }
-                    token = page["nextForwardToken"]?.stringValue ?? token
-                    if !(page["events"]?.arrayValue ?? []).isEmpty { continue }
-                }
-                if ["Completed", "Failed", "Stopped"].contains(status) { break }
-                try await Task.sleep(for: .milliseconds(200))
-            }
+            let described = try await TrainingClient(api: api).follow(job, print: { print("   | \($0)") })
             let status = described["TrainingJobStatus"]?.stringValue ?? ""
             guard status == "Completed" else {
                 throw OspreyError("TrainingFailed", "The training job ended \(status): \(described["FailureReason"]?.stringValue ?? "")")
@@ -134,21 +110,13 @@ extension Osprey {
             print("   the model is at \(model)")
         }
 
-        /// `sourcedir.tar.gz` with a standard-library-only `train.py`, made with the system's `tar`.
+        /// `sourcedir.tar.gz` with a standard-library-only `train.py`.
         static func sourceArchive() throws -> [UInt8] {
             let folder = NSTemporaryDirectory() + "osprey-quickstart-source-" + UUID().uuidString
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: folder) }
             try trainScript.write(toFile: folder + "/train.py", atomically: true, encoding: .utf8)
-            let tar = Process()
-            tar.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            tar.arguments = ["tar", "-czf", folder + "/sourcedir.tar.gz", "-C", folder, "train.py"]
-            try tar.run()
-            tar.waitUntilExit()
-            guard tar.terminationStatus == 0, let data = FileManager.default.contents(atPath: folder + "/sourcedir.tar.gz") else {
-                throw OspreyError(.internalError, "Could not pack the quickstart's training script with tar.")
-            }
-            return Array(data)
+            return try Train.pack(folder)
         }
 
         static let trainScript = """

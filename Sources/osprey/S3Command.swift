@@ -114,6 +114,11 @@ struct S3Location {
     var bucket: String
     var key: String
 
+    init(bucket: String, key: String) {
+        self.bucket = bucket
+        self.key = key
+    }
+
     init(_ url: String) throws {
         guard url.hasPrefix("s3://") else { throw ValidationError("'\(url)' is not an s3://bucket/key URL.") }
         let rest = url.dropFirst("s3://".count)

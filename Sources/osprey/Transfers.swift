@@ -5,7 +5,7 @@ import _NIOFileSystem
 
 /// File uploads and downloads with a progress bar on a terminal.
 enum Transfers {
-    static func upload(file: String, to target: S3Location, with s3: S3Client) async throws {
+    static func upload(file: String, to target: S3Location, with s3: S3Client, quiet: Bool = false) async throws {
         guard let info = try await FileSystem.shared.info(forFileAt: FilePath(file)), info.type == .regular else {
             throw ValidationError("\(file) is not a file.")
         }
@@ -14,7 +14,7 @@ enum Transfers {
             let chunks = ProgressSequence(base: handle.readChunks(in: 0..<info.size, chunkLength: .mebibytes(1)), progress: progress)
             _ = try await s3.putObject(bucket: target.bucket, key: target.key, contentType: nil, length: info.size, body: chunks)
         }
-        progress.done()
+        if !quiet { progress.done() }
     }
 
     static func download(_ source: S3Location, to path: String, with s3: S3Client) async throws {

@@ -9,6 +9,7 @@ struct NativeAPI: Sendable {
     let keys: AccessKeyService
     let events: EventService
     let webhooks: WebhookService
+    let secrets: SecretService
 
     func handle(_ request: Request, _ auth: AuthenticatedRequest) async throws -> Response {
         let path = request.uri.path
@@ -46,6 +47,13 @@ struct NativeAPI: Sendable {
             return try await createWebhook(auth)
         case (.delete, _) where path.hasPrefix("/api/v1/webhooks/"):
             try await webhooks.delete(id: String(path.dropFirst("/api/v1/webhooks/".count)), accountId: principal.accountId)
+            return Response(status: .noContent)
+        case (.get, "/api/v1/secrets"):
+            return try Self.json(["secrets": try await secrets.list(accountId: principal.accountId).map(Self.describe)])
+        case (.put, _) where path.hasPrefix(Self.secretsPrefix):
+            return try await putSecret(auth, name: Self.secretName(path))
+        case (.delete, _) where path.hasPrefix(Self.secretsPrefix):
+            try await secrets.delete(accountId: principal.accountId, name: Self.secretName(path))
             return Response(status: .noContent)
         default:
             throw OspreyError(.notFound, "No such API resource: \(request.method) \(path). See /api/v1/openapi.json.")

@@ -31,9 +31,14 @@ enum TrainingJobJSON {
         resources["InstanceType"] = resources["InstanceType"] ?? .string("ml.m5.large")
         resources["VolumeSizeInGB"] = resources["VolumeSizeInGB"] ?? .number(30)
         out["ResourceConfig"] = .object(resources)
+        // As SageMaker answers: `KmsKeyId` is always there, empty when none was given (SDK 2.x's `Estimator.attach` indexes it).
+        if var output = request["OutputDataConfig"]?.objectValue {
+            output["KmsKeyId"] = output["KmsKeyId"] ?? .string("")
+            out["OutputDataConfig"] = .object(output)
+        }
         // Echoed as given, only when the request had them.
         for member in [
-            "HyperParameters", "RoleArn", "InputDataConfig", "OutputDataConfig", "VpcConfig", "CheckpointConfig", "DebugHookConfig",
+            "HyperParameters", "RoleArn", "InputDataConfig", "VpcConfig", "CheckpointConfig", "DebugHookConfig",
             "DebugRuleConfigurations", "TensorBoardOutputConfig", "ExperimentConfig", "ProfilerConfig", "ProfilerRuleConfigurations",
             "Environment", "RetryStrategy", "RemoteDebugConfig", "InfraCheckConfig",
         ] {

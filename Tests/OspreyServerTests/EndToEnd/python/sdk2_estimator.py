@@ -12,9 +12,11 @@ import io
 import ipaddress
 import json
 import os
+import re
 import socket
 import sys
 import tarfile
+import time
 
 # MARK: the guard, installed before boto3 or the SDK is imported.
 
@@ -93,12 +95,17 @@ import argparse, json, os, sys
 parser = argparse.ArgumentParser()
 parser.add_argument("--epochs", type=int)
 parser.add_argument("--mode", default="ok")
+parser.add_argument("--pause", type=float, default=0)
 parser.add_argument("--model-dir", default=os.environ.get("SM_MODEL_DIR"))
 args = parser.parse_args()
 print("user-line epochs", args.epochs)
 print("user-line greeting", os.environ.get("GREETING"))
 rows = open(os.path.join(os.environ["SM_CHANNEL_TRAIN"], "part-1.csv")).read().splitlines()
-print("user-line rows", len(rows))
+print("user-line rows", len(rows), flush=True)
+if args.pause:
+    import time
+    time.sleep(args.pause)  # still running at the SDK's first DescribeTrainingJob: it tails the log over several polls
+    print("user-line after the pause", flush=True)
 if args.mode == "fail":
     print("user-line about to fail", flush=True)
     open("/opt/ml/output/failure", "w").write("bad data: column y is missing")
@@ -159,20 +166,24 @@ def main():
     inputs = {"train": f"s3://{BUCKET}/data/train"}
     code = source_dir()
 
-    def estimator(mode, **extra):
+    def estimator(mode, **hyperparameters):
         return Estimator(
             image_uri="osprey/python", entry_point="train.py", source_dir=code, role=ROLE, instance_count=1,
-            instance_type="ml.m5.large", hyperparameters={"epochs": 3, "mode": mode}, environment={"GREETING": "hi"},
-            sagemaker_session=session, **extra)
+            instance_type="ml.m5.large", hyperparameters={"epochs": 3, "mode": mode, **hyperparameters},
+            environment={"GREETING": "hi"}, sagemaker_session=session)
 
     with section("Estimator.fit completes"):
-        good = estimator("ok")
+        good = estimator("ok", pause=8)
+        started = time.time()
         printed, error = fit(good, inputs)
         assert error is None, f"fit raised {error!r}"
-        for line in ("user-line epochs 3", "user-line greeting hi", "user-line rows 3", "user-line trained"):
-            assert line in printed.splitlines(), f"{line!r} is not in the SDK's output:\n{printed}"
-        assert "Completed - Training job completed" in printed, printed
-        ok(f"Estimator.fit(logs=True) completed {good.latest_training_job.name}; the script's lines are in its output")
+        # The SDK may print a status line without its newline, so a log line can follow it on the same line.
+        expected = ["user-line epochs 3", "user-line greeting hi", "user-line rows 3", "user-line after the pause", "user-line trained"]
+        assert re.findall(r"user-line[^\n]*", printed) == expected, f"the SDK's output:\n{printed}"
+        for status in ("Starting", "Downloading", "Training", "Uploading", "Completed"):
+            assert f" {status} - " in printed, f"{status} is not in the SDK's output:\n{printed}"
+        ok(f"Estimator.fit(logs=True) completed {good.latest_training_job.name} in {time.time() - started:.0f} s; "
+           "the script's lines are in its output, each once, in order")
 
         job = good.latest_training_job.describe()
         hyperparameters = job["HyperParameters"]
@@ -180,6 +191,10 @@ def main():
         assert json.loads(hyperparameters["mode"]) == "ok" and hyperparameters["epochs"] == "3", hyperparameters
         assert job["Environment"] == {"GREETING": "hi"}, job.get("Environment")
         assert "DebugHookConfig" in job, sorted(job)
+        # What Estimator.attach reads from DescribeTrainingJob (it indexes OutputDataConfig.KmsKeyId, empty when unset).
+        params = Estimator._prepare_init_params_from_job_description(job)
+        assert params["image_uri"] == "osprey/python" and params["output_kms_key"] == "", params
+        assert params["output_path"] == f"s3://{BUCKET}/" and params["instance_count"] == 1, params
 
         model = good.model_data
         name = good.latest_training_job.name
@@ -195,7 +210,7 @@ def main():
         printed, error = fit(bad, inputs)
         assert isinstance(error, UnexpectedStatusException), f"expected UnexpectedStatusException, got {error!r}"
         assert "bad data: column y is missing" in str(error), str(error)
-        assert "user-line about to fail" in printed.splitlines(), printed
+        assert printed.count("user-line about to fail") == 1, printed
         ok(f"a failing script raises {type(error).__name__}: {str(error)[:120]}")
 
     with section("SKLearn framework estimator"):
@@ -214,7 +229,7 @@ def main():
             print(f"SKIPPED: SKLearn ({image}) — the server does not map framework images yet: {error}", flush=True)
         else:
             assert error is None, f"fit raised {error!r}"
-            assert "user-line trained" in printed.splitlines(), printed
+            assert "user-line trained" in printed, printed
             with tarfile.open(fileobj=io.BytesIO(s3.get_object(
                     Bucket=BUCKET, Key=sklearn.model_data.split("/", 3)[3])["Body"].read())) as archive:
                 assert any(m.name.endswith("model.json") for m in archive.getmembers()), archive.getnames()
