@@ -10,12 +10,12 @@
 # < 10% of its CPU busy over 3 s, before measuring; on a shared 2-core box other builds skew every number).
 #
 # Everything runs on 127.0.0.1 with fresh temp data dirs under Benchmarks/.work/ (same disk as the repo), removed at
-# exit. Output: the console, Benchmarks/out/run.log and JSON files beside it. Nothing here asserts a number.
+# exit. Output: the console, Benchmarks/out/<UTC time>/run.log and JSON files beside it. Nothing here asserts a number.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO="$PWD"
 BENCH="$REPO/Benchmarks"
-OUT="$BENCH/out"
+OUT="$BENCH/out/$(date -u +%Y%m%dT%H%M%SZ)"   # one folder per run
 VENV="$BENCH/.venv"
 mkdir -p "$OUT" "$BENCH/.work"
 exec > >(tee "$OUT/run.log") 2>&1

@@ -76,7 +76,7 @@ struct ServerComponents: Sendable {
             let training = TrainingService(
                 store: store, objects: objects, executor: LocalExecutor(logger: logger), dataDir: config.dataDir,
                 environmentsDir: config.environmentsDir, hiddenPaths: config.pathsHiddenFromJobs, clock: clock, deployment: deployment,
-                logger: logger
+                logger: logger, secret: { account, name in try await secrets.value(accountId: account, name: name) }
             )
             await training.recoverAfterRestart()
             let authenticator = Authenticator(keys: keys, clock: clock)

@@ -10,7 +10,8 @@ extension SQLMetadataStore {
         let millis = time.epochMilliseconds
         return try await write("storing a secret") { database in
             // Insert unless present, else update: portable, and tells a creation from a replacement even when two puts race.
-            let created = try await database.insert(into: "secrets")
+            let created =
+                try await database.insert(into: "secrets")
                 .columns("account_id", "name", "sealed_value", "created_at", "updated_at")
                 .values(accountId, name, value, millis, millis)
                 .ignoringConflicts(with: ["account_id", "name"])
@@ -43,7 +44,8 @@ extension SQLMetadataStore {
     public func deleteSecret(accountId: String, name: String, time: Date) async throws -> Bool {
         let event = Self.secretEvent("osprey.secrets.SecretDeleted", accountId: accountId, name: name, time: time)
         return try await write("deleting a secret") { database in
-            let deleted = try await database.delete(from: "secrets").where("account_id", .equal, accountId).where("name", .equal, name)
+            let deleted =
+                try await database.delete(from: "secrets").where("account_id", .equal, accountId).where("name", .equal, name)
                 .returning("name").first() != nil
             if deleted { try await self.insertEvent(event, on: database) }
             return deleted

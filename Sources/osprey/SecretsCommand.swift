@@ -14,8 +14,9 @@ extension Osprey {
             static let configuration = CommandConfiguration(
                 abstract: "Create or replace a secret; the value is read from standard input.",
                 discussion: """
-                    One trailing newline is removed, so `echo "$TOKEN" | osprey secrets put NAME` stores $TOKEN. The value is never
-                    printed. Names are 1 to 128 ASCII letters, digits, '_', '.', '-' and '/'.
+                    One trailing newline is removed, so `echo "$TOKEN" | osprey secrets put NAME` stores $TOKEN. \
+                    The value is never printed, and never passed as an argument (other users see arguments in `ps`). \
+                    Names are 1 to 128 ASCII letters, digits, '_', '.', '-' and '/'.
                     """
             )
             @OptionGroup var client: ClientOptions
@@ -28,10 +29,9 @@ extension Osprey {
                     }
                     let value = try SecretInput.read(from: .standardInput)
                     let native = try client.nativeClient()
-                    let answer = try await native.call(
-                        .PUT, "/api/v1/secrets/" + SecretInput.pathComponent(name), body: value, contentType: "application/octet-stream"
-                    ) as? [String: Any]
-                    print(answer?["created"] as? Bool == false ? "replaced \(name)" : "stored \(name)")
+                    let path = "/api/v1/secrets/" + SecretInput.pathComponent(name)
+                    let answer = try await native.call(.PUT, path, body: value, contentType: "application/octet-stream")
+                    print((answer as? [String: Any])?["created"] as? Bool == false ? "replaced \(name)" : "stored \(name)")
                 }
             }
         }

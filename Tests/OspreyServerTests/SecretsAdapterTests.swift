@@ -38,8 +38,9 @@ import Testing
         return headers
     }
 
-    static func json(_ response: TestResponse) throws -> [String: Any] {
-        try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any] ?? [:]
+    /// The answer's JSON object; empty when it is not one.
+    static func json(_ response: TestResponse) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: Any] ?? [:]
     }
 
     @Test func putCreatesThenReplacesAndNoAnswerHoldsTheValue() async throws {
@@ -49,7 +50,7 @@ import Testing
             try await client.execute(uri: path, method: .put, headers: Self.headers(), body: ByteBuffer(string: value)) {
                 #expect($0.status == .created)
                 #expect($0.headers[.contentType] == "application/json")
-                let answer = try Self.json($0)
+                let answer = Self.json($0)
                 #expect(answer["name"] as? String == "team/db.password" && answer["created"] as? Bool == true)
                 #expect(!String(buffer: $0.body).contains("p4ss"))
             }
@@ -58,7 +59,7 @@ import Testing
                 uri: "/api/v1/secrets/team%2Fdb.password", method: .put, headers: Self.headers("text/plain"), body: ByteBuffer(string: "second")
             ) {
                 #expect($0.status == .ok)
-                #expect(try Self.json($0)["created"] as? Bool == false)
+                #expect(Self.json($0)["created"] as? Bool == false)
             }
             let secrets = parts.responder.native.secrets
             #expect(try await secrets.value(accountId: Self.account, name: "team/db.password") == "second")
@@ -70,7 +71,7 @@ import Testing
             try await client.execute(uri: "/api/v1/secrets", method: .get, headers: AdapterTests.bearer) { response in
                 #expect(response.status == .ok)
                 #expect(!String(buffer: response.body).contains("p4ss") && !String(buffer: response.body).contains("second"))
-                let listed = try Self.json(response)["secrets"] as? [[String: Any]] ?? []
+                let listed = Self.json(response)["secrets"] as? [[String: Any]] ?? []
                 #expect(listed.map { $0["name"] as? String } == ["API_TOKEN", "team/db.password"])
                 #expect(listed.allSatisfy { Set($0.keys) == ["name", "createdAt", "updatedAt"] })
             }
@@ -86,11 +87,11 @@ import Testing
             try await client.execute(uri: "/api/v1/secrets/gone", method: .delete, headers: AdapterTests.bearer) { response in
                 #expect(response.status == .notFound)
                 #expect(response.headers[.contentType] == "application/problem+json")
-                let problem = try Self.json(response)
+                let problem = Self.json(response)
                 #expect(problem["status"] as? Int == 404 && problem["title"] as? String == "ResourceNotFound")
             }
             try await client.execute(uri: "/api/v1/secrets", method: .get, headers: AdapterTests.bearer) {
-                #expect(try Self.json($0)["secrets"] as? [Any] ?? ["?"] == [])
+                #expect((Self.json($0)["secrets"] as? [Any])?.isEmpty == true)
             }
         }
     }
@@ -99,17 +100,17 @@ import Testing
         try await Self.withServer { client, parts in
             try await client.execute(uri: "/api/v1/secrets/has%20space", method: .put, headers: Self.headers(), body: ByteBuffer(string: "v")) {
                 #expect($0.status == .badRequest)
-                #expect((try Self.json($0)["detail"] as? String)?.contains("Invalid secret name 'has space'") == true)
+                #expect((Self.json($0)["detail"] as? String)?.contains("Invalid secret name 'has space'") == true)
             }
             try await client.execute(uri: "/api/v1/secrets/empty", method: .put, headers: Self.headers()) { response in
                 #expect(response.status == .badRequest)
-                #expect((try Self.json(response)["detail"] as? String)?.contains("empty") == true)
+                #expect((Self.json(response)["detail"] as? String)?.contains("empty") == true)
             }
             try await client.execute(
                 uri: "/api/v1/secrets/binary", method: .put, headers: Self.headers(), body: ByteBuffer(bytes: [0x66, 0xFF, 0xFE])
             ) { response in
                 #expect(response.status == .badRequest)
-                #expect((try Self.json(response)["detail"] as? String)?.contains("UTF-8") == true)
+                #expect((Self.json(response)["detail"] as? String)?.contains("UTF-8") == true)
             }
             let tooLarge = ByteBuffer(repeating: UInt8(ascii: "a"), count: (64 << 10) + 1)
             try await client.execute(uri: "/api/v1/secrets/large", method: .put, headers: Self.headers(), body: tooLarge) {
@@ -124,7 +125,7 @@ import Testing
             let names = try await parts.responder.native.secrets.list(accountId: Self.account).map(\.name)
             #expect(names == ["large"])
             try await client.execute(uri: "/api/v1/openapi.json", method: .get) { response in
-                let paths = try Self.json(response)["paths"] as? [String: Any] ?? [:]
+                let paths = Self.json(response)["paths"] as? [String: Any] ?? [:]
                 #expect(paths["/api/v1/secrets"] != nil && paths["/api/v1/secrets/{name}"] != nil)
             }
         }

@@ -33,7 +33,7 @@ struct SecretServiceTests {
             try await body()
             return nil
         } catch {
-            return (error as? OspreyError)?.code ?? "not an OspreyError: \(error)"
+            return (error as? OspreyError)?.code ?? OspreyError.Code(rawValue: "not an OspreyError: \(error)")
         }
     }
 

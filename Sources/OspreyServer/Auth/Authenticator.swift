@@ -91,9 +91,15 @@ struct Authenticator: Sendable {
         }
         var body = request.body
         var pending: VerifiedSignature? = signature
-        if signature.needsBodyHash {
-            // Only small, non-S3 bodies arrive this way (botocore omits x-amz-content-sha256 outside S3).
-            var collected = try await request.body.collect(upTo: 16 << 20)
+        if signature.payload == .bodyHashRequired {
+            // The signature covers a body hash no header states (botocore omits x-amz-content-sha256 outside S3): only small
+            // API bodies arrive this way. A `.sha256` payload is hashed as it streams, by `CheckedBody`.
+            var collected: ByteBuffer
+            do {
+                collected = try await request.body.collect(upTo: 16 << 20)
+            } catch {
+                throw OspreyError(.entityTooLarge, "A request whose signature covers an unstated body hash may carry at most 16 MiB.")
+            }
             let bytes = collected.readBytes(length: collected.readableBytes) ?? []
             try signature.checkBody(sha256Hex: SHA256Hex.of(bytes))
             body = RequestBody(buffer: ByteBuffer(bytes: bytes))

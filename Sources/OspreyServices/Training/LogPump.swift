@@ -15,13 +15,16 @@ actor LogPump {
     let clock: any WallClock
     private var offsets: [String: UInt64] = [:]
     private let metrics: [(name: String, regex: Regex<AnyRegexOutput>)]
+    /// Masks secret values in every stored line.
+    private let redactor: Redactor
     /// The last value each metric definition matched, with when.
     private(set) var finalMetrics: [FinalMetric] = []
 
     init(
         store: any MetadataStore, accountId: String, group: String, files: [String: String], streams: [String: String],
-        metricDefinitions: [(name: String, regex: String)], clock: any WallClock
+        metricDefinitions: [(name: String, regex: String)], redactor: Redactor, clock: any WallClock
     ) {
+        self.redactor = redactor
         self.store = store
         self.accountId = accountId
         self.group = group
@@ -61,7 +64,7 @@ actor LogPump {
                 let chunk = try LogTailer(path: file).read(from: offsets[host] ?? 0, endOfStream: endOfStream)
                 guard chunk.nextOffset != offsets[host] else { break }
                 let now = Int64((clock.now().timeIntervalSince1970 * 1000).rounded())
-                let events = chunk.lines.filter { !$0.text.trimmingCharacters(in: .whitespaces).isEmpty }.map { (timestamp: now, message: $0.text) }
+                let events = chunk.lines.filter { !$0.text.trimmingCharacters(in: .whitespaces).isEmpty }.map { (timestamp: now, message: redactor.redact($0.text)) }
                 for event in events { measure(event.message, at: clock.now()) }
                 try await store.appendLogEvents(
                     accountId: accountId, group: group, stream: stream, events: events, ingestionTime: now, sourceOffset: Int64(chunk.nextOffset))

@@ -26,12 +26,19 @@ public actor TrainingService {
     let clock: any WallClock
     let deployment: Deployment
     let logger: Logger
+    /// Opens a secret of an account by name (nil when there is none), for `osprey-secret:NAME` environment values.
+    let secret: @Sendable (_ accountId: String, _ name: String) async throws -> String?
     private var stopRequests: Set<String> = []
+
+    /// Environment values of this form name a secret, resolved only in the job's process.
+    public static let secretPrefix = "osprey-secret:"
 
     public init(
         store: any MetadataStore, objects: ObjectService, executor: LocalExecutor, dataDir: String, environmentsDir: String,
-        hiddenPaths: [String], clock: any WallClock, deployment: Deployment, logger: Logger
+        hiddenPaths: [String], clock: any WallClock, deployment: Deployment, logger: Logger,
+        secret: @escaping @Sendable (_ accountId: String, _ name: String) async throws -> String?
     ) {
+        self.secret = secret
         self.store = store
         self.objects = objects
         self.executor = executor
@@ -50,6 +57,12 @@ public actor TrainingService {
         let parsed = try TrainingRequest(request, knownImages: Self.knownImages)
         try Names.validateResourceName(parsed.name, field: "trainingJobName")
         _ = try await objects.bucket(parsed.output.bucket, accountId: accountId)
+        for (key, value) in parsed.environment.sorted(by: { $0.key < $1.key }) where value.hasPrefix(Self.secretPrefix) {
+            let name = String(value.dropFirst(Self.secretPrefix.count))
+            guard try await secret(accountId, name) != nil else {
+                throw OspreyError(.validation, "Environment variable \(key) names the secret '\(name)', which does not exist (see `osprey secrets put`).")
+            }
+        }
         var stored = request
         if case .object(var members) = stored {
             members["Tags"] = nil
@@ -122,7 +135,8 @@ public actor TrainingService {
             names[host] = stream.name
         }
         let pump = LogPump(
-            store: store, accountId: job.accountId, group: Self.logGroup, files: files, streams: names, metricDefinitions: [], clock: clock)
+            store: store, accountId: job.accountId, group: Self.logGroup, files: files, streams: names, metricDefinitions: [],
+            redactor: try await resolveSecrets(Self.environment(of: job), accountId: job.accountId).redactor, clock: clock)
         try await pump.flush(endOfStream: true)
     }
 
@@ -150,7 +164,8 @@ public actor TrainingService {
             var python = try await PythonEnvironment.ensure(at: "\(environmentsDir)/python")
             python = try await installRequirements(layout: layout, python: python, logDirectory: root + "/logs")
             let arguments = try request.entrypoint ?? contract.scriptModeArguments(python: python)
-            var environment = request.environment
+            let (environment0, redactor) = try await resolveSecrets(request.environment, accountId: job.accountId)
+            var environment = environment0
             let venvBin = (python as NSString).deletingLastPathComponent
             environment["PATH"] = venvBin + ":" + (LaunchSpec.defaultBaseEnvironment()["PATH"] ?? "/usr/bin:/bin")
             environment["TRAINING_JOB_NAME"] = request.name
@@ -175,7 +190,7 @@ public actor TrainingService {
             _ = try await store.updateTrainingJob(withRuntime, expectedModified: withRuntime.lastModifiedTime, event: nil)
             let logs = LogPump(
                 store: store, accountId: job.accountId, group: Self.logGroup, files: running.logFiles, streams: streams,
-                metricDefinitions: request.metricDefinitions, clock: clock
+                metricDefinitions: request.metricDefinitions, redactor: redactor, clock: clock
             )
             let pump = Task { await logs.follow() }
             let watchdog = Task { [stopRequests = self] in
@@ -193,7 +208,8 @@ public actor TrainingService {
             }
             if let failure = exits.first(where: { !$0.succeeded }) {
                 let folder = layout.hosts.first { $0.hostName == failure.host }?.path ?? root
-                let reason = FailureReason.describe(hostFolder: folder, logFile: running.logFiles[failure.host], status: failure.status)
+                let reason = FailureReason.describe(
+                    hostFolder: folder, logFile: running.logFiles[failure.host], status: failure.status, redactor: redactor)
                 job = try await apply(.failed(reason: reason), to: job)
                 return
             }
@@ -300,6 +316,25 @@ public actor TrainingService {
         let log = LogFileAppender(path: logDirectory + "/" + host.hostName + ".log")
         return try await PythonEnvironment.installRequirements(
             requirements, baseVenvPython: python, cacheRoot: environmentsDir + "/requirements", log: { log.append($0) })
+    }
+
+    /// The environment with `osprey-secret:NAME` values replaced by the secrets, and a redactor that masks those values.
+    private func resolveSecrets(_ environment: [String: String], accountId: String) async throws -> (environment: [String: String], redactor: Redactor) {
+        var resolved = environment
+        var values: [String] = []
+        for (key, value) in environment where value.hasPrefix(Self.secretPrefix) {
+            let name = String(value.dropFirst(Self.secretPrefix.count))
+            guard let opened = try await secret(accountId, name) else {
+                throw OspreyError(.validation, "Environment variable \(key) names the secret '\(name)', which no longer exists.")
+            }
+            resolved[key] = opened
+            values.append(opened)
+        }
+        return (resolved, Redactor(secrets: values))
+    }
+
+    static func environment(of job: TrainingJob) -> [String: String] {
+        (job.request["Environment"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
     }
 
     private func getFile(bucket: String, key: String, to path: String, accountId: String) async throws {

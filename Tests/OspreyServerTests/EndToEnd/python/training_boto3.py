@@ -7,10 +7,12 @@ import subprocess
 import tarfile
 import time
 
+import urllib.request
+
 import boto3
 from botocore.exceptions import ClientError
 
-from e2e import ok, run
+from e2e import ENDPOINT, SECRET, ok, run
 
 SM = boto3.client("sagemaker")
 S3 = boto3.client("s3")
@@ -34,6 +36,10 @@ print("current_host", config["current_host"])
 if args.mode == "fail":
     open("/opt/ml/output/failure", "w").write("bad data: column y is missing")
     sys.exit(3)
+if args.mode == "secret":
+    print("the token is", os.environ["API_TOKEN"], "and that is all")
+    open("/opt/ml/output/failure", "w").write("refused token " + os.environ["API_TOKEN"])
+    sys.exit(2)
 if args.mode == "requirements":
     import six
     print("six", six.__version__)
@@ -149,6 +155,20 @@ def main():
     assert any("Successfully installed six" in line or "Using the cached environment" in line for line in lines), lines
     ok("requirements.txt is installed into a cached environment, pip's output in the job's log")
 
+    request = urllib.request.Request(f"{ENDPOINT}/api/v1/secrets/api-token", data=b"s3cr3t-value-42", method="PUT",
+                                     headers={"Authorization": f"Bearer {SECRET}"})
+    assert urllib.request.urlopen(request).status in (200, 201)
+    create("secret-job", mode="secret", Environment={"API_TOKEN": "osprey-secret:api-token"})
+    job = wait("secret-job")
+    assert job["Environment"] == {"API_TOKEN": "osprey-secret:api-token"}, job["Environment"]
+    assert "s3cr3t-value-42" not in job["FailureReason"] and "refused token ****" in job["FailureReason"], job["FailureReason"]
+    lines = log_lines("secret-job")
+    assert "the token is **** and that is all" in lines and not any("s3cr3t" in line for line in lines), lines
+    message = expect_error("ValidationException", lambda: create(
+        "secretless-job", Environment={"API_TOKEN": "osprey-secret:no-such-secret"}))
+    assert "no-such-secret" in message, message
+    ok("osprey-secret:NAME reaches the process; the value is **** in its log and FailureReason; an unknown secret is refused")
+
     create("two-hosts", mode="hosts", instances=2)
     job = wait("two-hosts")
     assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
@@ -217,7 +237,7 @@ def main():
 
     listed = json.loads(subprocess.run(["aws", "sagemaker", "list-training-jobs", "--status-equals", "Failed"],
                                        check=True, capture_output=True, text=True).stdout)
-    assert sorted(j["TrainingJobName"] for j in listed["TrainingJobSummaries"]) == ["evil-job", "failing-job", "two-hosts-failing"], listed
+    assert sorted(j["TrainingJobName"] for j in listed["TrainingJobSummaries"]) == ["evil-job", "failing-job", "secret-job", "two-hosts-failing"], listed
     stream = LOGS.describe_log_streams(logGroupName="/aws/sagemaker/TrainingJobs", logStreamNamePrefix="good-job/")["logStreams"][0]
     events = json.loads(subprocess.run(["aws", "logs", "get-log-events", "--log-group-name", "/aws/sagemaker/TrainingJobs",
                                         "--log-stream-name", stream["logStreamName"], "--start-from-head"],
