@@ -1,6 +1,7 @@
 import NIOCore
 import OspreyCore
 import _NIOFileSystem
+import Synchronization
 
 /// An artifact store in a local folder: each key is a file under the root.
 ///
@@ -8,6 +9,9 @@ import _NIOFileSystem
 public struct LocalArtifactStore: ArtifactStore {
     public let root: FilePath
     private let fileSystem: FileSystem
+    /// Folders this store made or found, so a write does not ask the file system again (a folder removed behind the
+    /// store's back is made again when a write into it fails).
+    private let knownFolders = KnownFolders()
 
     /// Uses `root` (created if missing) as the store's folder.
     public init(root: String, fileSystem: FileSystem = .shared) async throws {
@@ -26,10 +30,14 @@ public struct LocalArtifactStore: ArtifactStore {
     where Body.Element == ByteBuffer {
         let path = try path(of: key)
         try await makeParent(of: path)
-        let handle = try await fileSystem.openFile(
-            forWritingAt: path,
-            options: .newFile(replaceExisting: true, permissions: [.ownerReadWrite])
-        )
+        let handle: WriteFileHandle
+        do {
+            handle = try await fileSystem.openFile(forWritingAt: path, options: .newFile(replaceExisting: true, permissions: [.ownerReadWrite]))
+        } catch let error as FileSystemError where error.code == .notFound {
+            knownFolders.remove(path.removingLastComponent().string)
+            try await makeParent(of: path)
+            handle = try await fileSystem.openFile(forWritingAt: path, options: .newFile(replaceExisting: true, permissions: [.ownerReadWrite]))
+        }
         do {
             var writer = handle.bufferedWriter(capacity: .kibibytes(1024))
             var written: Int64 = 0
@@ -47,9 +55,9 @@ public struct LocalArtifactStore: ArtifactStore {
 
     private func makeParent(of path: FilePath) async throws {
         let parent = path.removingLastComponent()
-        if parent != root {
-            try await fileSystem.createDirectory(at: parent, withIntermediateDirectories: true, permissions: [.ownerReadWriteExecute])
-        }
+        guard parent != root, !knownFolders.contains(parent.string) else { return }
+        try await fileSystem.createDirectory(at: parent, withIntermediateDirectories: true, permissions: [.ownerReadWriteExecute])
+        knownFolders.insert(parent.string)
     }
 
     public func read(_ key: String, range: Range<Int64>?, into consume: (ByteBuffer) async throws -> Void) async throws {
@@ -124,4 +132,13 @@ public struct LocalArtifactStore: ArtifactStore {
             }
         }
     }
+}
+
+/// A thread-safe set of folder paths.
+final class KnownFolders: Sendable {
+    private let paths = Mutex<Set<String>>([])
+
+    func contains(_ path: String) -> Bool { paths.withLock { $0.contains(path) } }
+    func insert(_ path: String) { _ = paths.withLock { $0.insert(path) } }
+    func remove(_ path: String) { _ = paths.withLock { $0.remove(path) } }
 }
