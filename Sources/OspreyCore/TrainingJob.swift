@@ -20,6 +20,8 @@ public struct TrainingJob: Sendable, Hashable, Codable {
     public var finalMetrics: [FinalMetric]
     /// What the executor needs to find the job's processes again after a restart (opaque to the core).
     public var runtime: JSONValue?
+    /// The job's tags (`Tags` at creation, then AddTags/DeleteTags); nil in records written before tags were kept.
+    public var tags: [String: String]?
 
     public init(name: String, accountId: String, arn: String, request: JSONValue, creationTime: Date) {
         self.name = name

@@ -26,6 +26,18 @@ struct SageMakerHandler: Sendable {
         case "StopTrainingJob":
             try await training.stop(name: call.string("TrainingJobName") ?? "", accountId: account)
             return AWSJSON.response(.object([:]))
+        case "AddTags":
+            let arn = call.string("ResourceArn") ?? ""
+            let tags = TrainingService.tagMap(call.input["Tags"])
+            try await training.updateTags(arn: arn, accountId: account, set: tags, remove: [])
+            return AWSJSON.response(.object(["Tags": Self.tagList(try await training.tags(arn: arn, accountId: account))]))
+        case "DeleteTags":
+            let keys = (call.list("TagKeys") ?? []).compactMap(\.stringValue)
+            try await training.updateTags(arn: call.string("ResourceArn") ?? "", accountId: account, set: [:], remove: keys)
+            return AWSJSON.response(.object([:]))
+        case "ListTags":
+            let tags = try await training.tags(arn: call.string("ResourceArn") ?? "", accountId: account)
+            return AWSJSON.response(.object(["Tags": Self.tagList(tags)]))
         default:
             throw OspreyError(.unknownOperation, "Operation \(call.operation) is not supported.")
         }
@@ -52,6 +64,10 @@ struct SageMakerHandler: Sendable {
         var out: [String: JSONValue] = ["TrainingJobSummaries": .array(jobs.prefix(query.limit).map(TrainingJobJSON.summary))]
         if jobs.count > query.limit { out["NextToken"] = .string(String(query.offset + query.limit)) }
         return AWSJSON.response(.object(out))
+    }
+
+    static func tagList(_ tags: [String: String]) -> JSONValue {
+        .array(tags.sorted { $0.key < $1.key }.map { .object(["Key": .string($0.key), "Value": .string($0.value)]) })
     }
 
     /// SageMaker's own error names.

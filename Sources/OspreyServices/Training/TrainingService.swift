@@ -69,7 +69,8 @@ public actor TrainingService {
             stored = .object(members)
         }
         let arn = deployment.arn(account: accountId, resource: "training-job/\(parsed.name.lowercased())")
-        let job = TrainingJob(name: parsed.name, accountId: accountId, arn: arn, request: stored, creationTime: clock.now())
+        var job = TrainingJob(name: parsed.name, accountId: accountId, arn: arn, request: stored, creationTime: clock.now())
+        job.tags = Self.tagMap(request["Tags"])
         try await store.insertTrainingJob(job, event: event(for: job))
         // The group exists from the first job on, so clients that look for streams early find an empty group, not an error.
         try await store.createLogGroup(accountId: accountId, group: Self.logGroup, creationTime: Self.millis(job.creationTime))
@@ -86,6 +87,48 @@ public actor TrainingService {
 
     public func list(_ query: TrainingJobQuery) async throws -> [TrainingJob] {
         try await store.trainingJobs(query)
+    }
+
+    /// The tags of the training job with this ARN. Throws `.notFound` for an ARN that names no job of the account.
+    public func tags(arn: String, accountId: String) async throws -> [String: String] {
+        try await job(arn: arn, accountId: accountId).tags ?? [:]
+    }
+
+    /// Adds or replaces tags (at most 50 per job) or removes keys, in one update of the job's record.
+    public func updateTags(arn: String, accountId: String, set: [String: String], remove: [String]) async throws {
+        var job = try await job(arn: arn, accountId: accountId)
+        let expected = job.lastModifiedTime
+        var tags = job.tags ?? [:]
+        tags.merge(set) { $1 }
+        for key in remove { tags[key] = nil }
+        guard tags.count <= 50 else { throw OspreyError(.limitExceeded, "A resource can have at most 50 tags.") }
+        job.tags = tags
+        guard try await store.updateTrainingJob(job, expectedModified: expected, event: nil) else {
+            throw OspreyError(.alreadyExists, "Training job \(job.name) changed while its tags were updated; try again.")
+        }
+    }
+
+    private func job(arn: String, accountId: String) async throws -> TrainingJob {
+        let prefix = deployment.arn(account: accountId, resource: "training-job/")
+        guard arn.hasPrefix(prefix) else {
+            throw OspreyError(.validation, "ResourceArn '\(arn)' is not the ARN of a training job of this account.")
+        }
+        var query = TrainingJobQuery(accountId: accountId)
+        query.nameContains = String(arn.dropFirst(prefix.count))
+        query.limit = 1000
+        guard let job = try await store.trainingJobs(query).first(where: { $0.arn == arn }) else {
+            throw OspreyError(.notFound, "Requested resource not found: \(arn) does not exist.")
+        }
+        return job
+    }
+
+    /// `[{"Key", "Value"}]` as a dictionary.
+    public static func tagMap(_ value: JSONValue?) -> [String: String] {
+        var tags: [String: String] = [:]
+        for tag in value?.arrayValue ?? [] {
+            if let key = tag["Key"]?.stringValue { tags[key] = tag["Value"]?.stringValue ?? "" }
+        }
+        return tags
     }
 
     /// Asks a running job to stop: it turns Stopping, its processes get SIGTERM and then SIGKILL, and its model is still uploaded.

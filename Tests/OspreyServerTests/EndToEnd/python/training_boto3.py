@@ -119,7 +119,7 @@ def main():
     S3.put_object(Bucket=BUCKET, Key="data/part-1.csv", Body=b"x,y\n1,2\n3,4\n")
     S3.put_object(Bucket=BUCKET, Key="code/sourcedir.tar.gz", Body=source_tarball({"train.py": TRAIN}))
 
-    create("good-job")
+    create("good-job", Tags=[{"Key": "team", "Value": "ml"}])
     job = wait("good-job")
     assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
     transitions = job["SecondaryStatusTransitions"]
@@ -141,6 +141,13 @@ def main():
         member = next(m for m in archive.getmembers() if m.name.endswith("model.json"))
         assert json.loads(archive.extractfile(member).read()) == {"epochs": 3, "rows": 3}
     ok("model.tar.gz holds what the job wrote to /opt/ml/model")
+    arn = job["TrainingJobArn"]
+    assert SM.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "ml"}]
+    SM.add_tags(ResourceArn=arn, Tags=[{"Key": "stage", "Value": "dev"}, {"Key": "team", "Value": "research"}])
+    SM.delete_tags(ResourceArn=arn, TagKeys=["stage"])
+    assert SM.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "research"}]
+    expect_error("ResourceNotFound", lambda: SM.list_tags(ResourceArn=arn.replace("good-job", "gone-job")))
+    ok("Tags at creation, AddTags, DeleteTags, ListTags by ARN")
     metrics = {m["MetricName"]: m["Value"] for m in job["FinalMetricDataList"]}
     assert metrics == {"train:loss": 0.5, "train:accuracy": 0.7}, job["FinalMetricDataList"]
     ok(f"MetricDefinitions give FinalMetricDataList {metrics}")
