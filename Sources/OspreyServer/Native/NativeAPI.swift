@@ -15,6 +15,10 @@ struct NativeAPI: Sendable {
         let path = request.uri.path
         let principal = auth.principal
         switch (request.method, path) {
+        case (.get, "/api/v1/images"):
+            return try Self.json([
+                "images": ImageRegistry.mappings.map { ["image": $0.pattern, "environment": $0.environment, "packages": $0.packages] }
+            ])
         case (.get, "/api/v1/whoami"):
             return try Self.json(["accessKeyId": principal.accessKeyId, "accountId": principal.accountId, "admin": principal.isAdmin])
         case (.get, "/api/v1/keys"):

@@ -14,6 +14,8 @@ struct TrainingRequest: Sendable {
 
     var name: String
     var image: String
+    /// The local Python environment the image maps to.
+    var pythonEnvironment: ImageRegistry.Environment
     var entrypoint: [String]?
     var hyperparameters: [String: String]
     var environment: [String: String]
@@ -26,19 +28,21 @@ struct TrainingRequest: Sendable {
     var metricDefinitions: [(name: String, regex: String)]
 
     /// Reads and checks the request; throws `.validation` with SageMaker-style messages for what the shapes cannot say.
-    init(_ request: JSONValue, knownImages: [String]) throws {
+    init(_ request: JSONValue) throws {
         name = request["TrainingJobName"]?.stringValue ?? ""
         let algorithm = request["AlgorithmSpecification"]
         guard let image = algorithm?["TrainingImage"]?.stringValue else {
             throw OspreyError(.validation, "AlgorithmSpecification.TrainingImage is required: Osprey runs training images, not algorithms.")
         }
-        guard TrainingRequest.matches(image, knownImages) else {
+        guard let pythonEnvironment = ImageRegistry.environment(for: image) else {
             throw OspreyError(
                 .validation,
-                "Unknown training image '\(image)'. Osprey knows: \(knownImages.joined(separator: ", ")) (see `osprey images list`)."
+                "Unknown training image '\(image)'. Osprey knows: \(ImageRegistry.mappings.map(\.pattern).joined(separator: "; ")) "
+                    + "(see `osprey images list`)."
             )
         }
         self.image = image
+        self.pythonEnvironment = pythonEnvironment
         if let entry = algorithm?["ContainerEntrypoint"]?.arrayValue {
             entrypoint = entry.compactMap(\.stringValue) + (algorithm?["ContainerArguments"]?.arrayValue?.compactMap(\.stringValue) ?? [])
         }
@@ -86,11 +90,6 @@ struct TrainingRequest: Sendable {
             }
             metricDefinitions.append((name, pattern))
         }
-    }
-
-    /// `osprey/python` matches `osprey/python` and `osprey/python:any-tag`.
-    static func matches(_ image: String, _ known: [String]) -> Bool {
-        known.contains { image == $0 || image.hasPrefix($0 + ":") }
     }
 
     /// Where the model goes: `{S3OutputPath}/{job}/output/model.tar.gz`.

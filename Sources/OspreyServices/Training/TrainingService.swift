@@ -12,8 +12,6 @@ import OspreyCompute
 /// turns terminal.
 public actor TrainingService {
     public static let logGroup = "/aws/sagemaker/TrainingJobs"
-    /// Images Osprey can run, each mapped to a local Python environment.
-    public static let knownImages = ["osprey/python"]
 
     let store: any MetadataStore
     let objects: ObjectService
@@ -54,7 +52,7 @@ public actor TrainingService {
 
     /// Records a new job (InProgress/Starting) and starts running it; returns at once.
     public func create(_ request: JSONValue, accountId: String) async throws -> TrainingJob {
-        let parsed = try TrainingRequest(request, knownImages: Self.knownImages)
+        let parsed = try TrainingRequest(request)
         try Names.validateResourceName(parsed.name, field: "trainingJobName")
         _ = try await objects.bucket(parsed.output.bucket, accountId: accountId)
         for (key, value) in parsed.environment.sorted(by: { $0.key < $1.key }) where value.hasPrefix(Self.secretPrefix) {
@@ -204,7 +202,7 @@ public actor TrainingService {
             let contract = try TrainingContract(description)
             let layout = try JobLayout.prepare(jobRoot: root, contract: contract)
             try await download(request, into: layout, accountId: job.accountId)
-            var python = try await PythonEnvironment.ensure(at: "\(environmentsDir)/python")
+            var python = try await frameworkPython(request.pythonEnvironment, logDirectory: root + "/logs", host: layout.hosts.first?.hostName)
             python = try await installRequirements(layout: layout, python: python, logDirectory: root + "/logs")
             let arguments = try request.entrypoint ?? contract.scriptModeArguments(python: python)
             let (environment0, redactor) = try await resolveSecrets(request.environment, accountId: job.accountId)
@@ -347,6 +345,23 @@ public actor TrainingService {
             try await getFile(bucket: uri.bucket, key: uri.key, to: archive, accountId: accountId)
             for host in layout.hosts { try TarArchive.extract(archive, into: host.codeDirectory) }
         }
+    }
+
+    /// The interpreter of the image's environment: the plain venv, or one with the framework's packages, made on first use
+    /// (pip's output goes to the first host's log) and cached by the package list and the interpreter.
+    private func frameworkPython(_ environment: ImageRegistry.Environment, logDirectory: String, host: String?) async throws -> String {
+        let base = try await PythonEnvironment.ensure(at: "\(environmentsDir)/python")
+        guard !environment.packages.isEmpty, let host else { return base }
+        let specs = environmentsDir + "/images"
+        try FileManager.default.createDirectory(atPath: specs, withIntermediateDirectories: true)
+        let file = specs + "/\(environment.name).txt"
+        let text = environment.packages.joined(separator: "\n") + "\n"
+        if (try? String(contentsOfFile: file, encoding: .utf8)) != text { try text.write(toFile: file, atomically: true, encoding: .utf8) }
+        try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
+        let log = LogFileAppender(path: logDirectory + "/" + host + ".log")
+        log.append("Preparing the \(environment.name) environment (\(environment.packages.joined(separator: ", ")))")
+        return try await PythonEnvironment.installRequirements(
+            file, baseVenvPython: base, cacheRoot: environmentsDir + "/requirements", log: { log.append($0) })
     }
 
     /// Installs `code/requirements.txt` (when the source has one) into an environment cached by the file's bytes and the

@@ -214,7 +214,6 @@ def main():
         ok(f"a failing script raises {type(error).__name__}: {str(error)[:120]}")
 
     with section("SKLearn framework estimator"):
-        from botocore.exceptions import ClientError
         from sagemaker.sklearn import SKLearn
 
         sklearn = SKLearn(
@@ -224,16 +223,13 @@ def main():
         image = sklearn.training_image_uri()
         assert "sagemaker-scikit-learn:1.2-1-cpu-py3" in image, image
         printed, error = fit(sklearn, inputs)
-        if isinstance(error, ClientError) and "Unknown training image" in str(error):
-            # Osprey does not map the SDK's framework images yet (CONTRACTS.md, "Images and environments").
-            print(f"SKIPPED: SKLearn ({image}) — the server does not map framework images yet: {error}", flush=True)
-        else:
-            assert error is None, f"fit raised {error!r}"
-            assert "user-line trained" in printed, printed
-            with tarfile.open(fileobj=io.BytesIO(s3.get_object(
-                    Bucket=BUCKET, Key=sklearn.model_data.split("/", 3)[3])["Body"].read())) as archive:
-                assert any(m.name.endswith("model.json") for m in archive.getmembers()), archive.getnames()
-            ok(f"SKLearn.fit completed with {image}")
+        assert error is None, f"fit raised {error!r}"
+        assert "user-line trained" in printed, printed
+        assert "Preparing the sklearn-1.2 environment" in printed, printed
+        with tarfile.open(fileobj=io.BytesIO(s3.get_object(
+                Bucket=BUCKET, Key=sklearn.model_data.split("/", 3)[3])["Body"].read())) as archive:
+            assert any(m.name.endswith("model.json") for m in archive.getmembers()), archive.getnames()
+        ok(f"SKLearn.fit completed with {image}, in an environment with scikit-learn 1.2")
 
     assert not CONTACTED, f"the SDK tried to reach hosts outside loopback: {sorted(set(CONTACTED))}"
     ok("no name look-up or connection left loopback")
