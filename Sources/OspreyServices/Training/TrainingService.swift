@@ -205,8 +205,9 @@ public actor TrainingService {
             var python = try await frameworkPython(request.pythonEnvironment, logDirectory: root + "/logs", host: layout.hosts.first?.hostName)
             python = try await installRequirements(layout: layout, python: python, logDirectory: root + "/logs")
             let arguments = try request.entrypoint ?? contract.scriptModeArguments(python: python)
-            let (environment0, redactor) = try await resolveSecrets(request.environment, accountId: job.accountId)
-            var environment = environment0
+            let resolved = try await resolveSecrets(request.environment, accountId: job.accountId)
+            let redactor = resolved.redactor
+            var environment = resolved.environment
             let venvBin = (python as NSString).deletingLastPathComponent
             environment["PATH"] = venvBin + ":" + (LaunchSpec.defaultBaseEnvironment()["PATH"] ?? "/usr/bin:/bin")
             environment["TRAINING_JOB_NAME"] = request.name
@@ -234,9 +235,7 @@ public actor TrainingService {
                 metricDefinitions: request.metricDefinitions, redactor: redactor, clock: clock
             )
             let pump = Task { await logs.follow() }
-            let watchdog = Task { [stopRequests = self] in
-                await stopRequests.watch(job: created, running: running, maxRuntime: request.maxRuntimeSeconds)
-            }
+            let watchdog = Task { await self.watch(job: created, running: running, maxRuntime: request.maxRuntimeSeconds) }
             let exits = await running.wait()
             watchdog.cancel()
             pump.cancel()
