@@ -82,7 +82,7 @@ struct ServerComponents: Sendable {
             let authenticator = Authenticator(keys: keys, clock: clock)
             let responder = OspreyResponder(
                 authenticator: authenticator,
-                s3: S3Handler(objects: objects, region: config.region),
+                s3: S3Handler(objects: objects),
                 native: NativeAPI(
                     keys: keys, events: EventService(store: store), webhooks: WebhookService(store: store, masterKey: masterKey, clock: clock),
                     secrets: secrets

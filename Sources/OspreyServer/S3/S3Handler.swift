@@ -8,7 +8,6 @@ import OspreyServices
 /// The S3 REST adapter (path-style): decodes a request, calls `ObjectService`, encodes S3's XML and headers.
 struct S3Handler: Sendable {
     let objects: ObjectService
-    let region: String
 
     func handle(_ request: Request, _ auth: AuthenticatedRequest) async throws -> Response {
         let s3 = try S3Request(request)
