@@ -6,7 +6,7 @@ extension Osprey {
     /// `osprey jobs list|describe|logs|stop|metrics`: training jobs.
     struct Jobs: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Inspect and stop training jobs.", subcommands: [List.self, Describe.self, Logs.self, Stop.self, Metrics.self]
+            abstract: "Inspect and stop training jobs.", subcommands: [List.self, Describe.self, Logs.self, Stop.self, Metrics.self, Rerun.self]
         )
 
         struct List: AsyncParsableCommand {
@@ -65,6 +65,41 @@ extension Osprey {
                 try await runClient {
                     _ = try await client.awsJSONClient().call("SageMaker.StopTrainingJob", .object(["TrainingJobName": .string(name)]))
                     print("stopping \(name)")
+                }
+            }
+        }
+
+        struct Rerun: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Start a new job from a job's stored record: same image, code, data, hyperparameters and settings.")
+            @OptionGroup var client: ClientOptions
+            @Argument(help: "The job to reproduce.") var name: String
+            @Option(name: .customLong("as"), help: "The new job's name (default: <name>-rerun-<timestamp>).") var newName: String?
+            @Flag(help: "Follow the new job's log until it ends.") var wait = false
+
+            /// The CreateTrainingJob members a DescribeTrainingJob answer echoes.
+            static let requestMembers = [
+                "HyperParameters", "AlgorithmSpecification", "RoleArn", "InputDataConfig", "OutputDataConfig", "ResourceConfig",
+                "VpcConfig", "StoppingCondition", "EnableNetworkIsolation", "EnableInterContainerTrafficEncryption",
+                "EnableManagedSpotTraining", "CheckpointConfig", "DebugHookConfig", "DebugRuleConfigurations", "TensorBoardOutputConfig",
+                "ExperimentConfig", "ProfilerConfig", "ProfilerRuleConfigurations", "Environment", "RetryStrategy",
+            ]
+
+            func run() async throws {
+                try await runClient {
+                    let api = try client.awsJSONClient()
+                    let training = TrainingClient(api: api)
+                    let original = try await training.describe(name)
+                    var request: [String: JSONValue] = [:]
+                    for member in Self.requestMembers { request[member] = original[member] }
+                    let stamp = Int(Date().timeIntervalSince1970)
+                    let job = newName ?? String(name.prefix(48)) + "-rerun-\(stamp)"
+                    request["TrainingJobName"] = .string(job)
+                    _ = try await api.call("SageMaker.CreateTrainingJob", .object(request))
+                    print("started \(job) from \(name)")
+                    guard wait else { return }
+                    let described = try await training.follow(job, print: { print($0) })
+                    print("\(job) \(described["TrainingJobStatus"]?.stringValue ?? "")")
                 }
             }
         }
