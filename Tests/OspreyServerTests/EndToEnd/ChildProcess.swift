@@ -131,3 +131,23 @@ final class ChildProcess: @unchecked Sendable {
         return signal == 0 ? .exited((raw >> 8) & 0xff) : .signalled(signal)
     }
 }
+
+extension ChildProcess {
+    /// Waits up to `timeout` (then kills the whole process group) and returns how it ended with what it wrote to the files
+    /// it was started with.
+    func outcome(timeout: Duration, stdout: URL, stderr: URL) async -> ProcessOutcome {
+        var ending = await wait(timeout: timeout)
+        var note = ""
+        if ending == nil {
+            signal(SIGKILL, group: true)
+            waitBlocking()
+            ending = self.ending
+            note = "\n[harness] killed after \(timeout)"
+        }
+        return ProcessOutcome(
+            ending: ending ?? .signalled(SIGKILL),
+            stdout: (try? String(contentsOf: stdout, encoding: .utf8)) ?? "",
+            stderr: ((try? String(contentsOf: stderr, encoding: .utf8)) ?? "") + note
+        )
+    }
+}

@@ -65,17 +65,7 @@ struct EndToEndSecretsCLITests {
         let out = stem.appendingPathExtension("out")
         let err = stem.appendingPathExtension("err")
         let child = try ChildProcess(executable: "/bin/sh", arguments: ["-c", script], environment: environment, stdout: out, stderr: err)
-        var ending = await child.wait(timeout: .seconds(60))
-        if ending == nil {
-            child.signal(SIGKILL, group: true)
-            child.waitBlocking()
-            ending = child.ending
-        }
-        return ProcessOutcome(
-            ending: ending ?? .signalled(SIGKILL),
-            stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? ""
-        )
+        return await child.outcome(timeout: .seconds(60), stdout: out, stderr: err)
     }
 
     /// The value the server stored, opened with its master key from its own database.

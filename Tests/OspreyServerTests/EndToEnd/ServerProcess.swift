@@ -444,19 +444,7 @@ final class PythonRun: Sendable {
 
     /// Waits for the script to end (its whole process group is killed after `timeout`) and returns its outcome.
     func wait(timeout: Duration = .seconds(600)) async -> ProcessOutcome {
-        var ending = await child.wait(timeout: timeout)
-        var note = ""
-        if ending == nil {
-            child.signal(SIGKILL, group: true)
-            child.waitBlocking()
-            ending = child.ending
-            note = "\n[harness] killed after \(timeout)"
-        }
-        return ProcessOutcome(
-            ending: ending ?? .signalled(SIGKILL),
-            stdout: (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "",
-            stderr: ((try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "") + note
-        )
+        await child.outcome(timeout: timeout, stdout: stdoutURL, stderr: stderrURL)
     }
 }
 
@@ -498,17 +486,7 @@ struct ScratchDatabase {
                 arguments: [url, "-v", "ON_ERROR_STOP=1", "-X", "-q", "-c", sql],
                 environment: EndToEnd.environment, stdout: out, stderr: err
             )
-            var ending = await child.wait(timeout: .seconds(60))
-            if ending == nil {
-                child.signal(SIGKILL, group: true)
-                child.waitBlocking()
-                ending = child.ending
-            }
-            return ProcessOutcome(
-                ending: ending ?? .signalled(SIGKILL),
-                stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-                stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? ""
-            )
+            return await child.outcome(timeout: .seconds(60), stdout: out, stderr: err)
         } catch {
             return ProcessOutcome(ending: .exited(-1), stdout: "", stderr: "\(error)")
         }
