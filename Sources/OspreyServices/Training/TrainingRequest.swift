@@ -10,6 +10,8 @@ struct TrainingRequest: Sendable {
         var contentType: String?
         var inputMode: String
         var sharded: Bool
+        /// `S3DataType: ManifestFile`: the URI names a JSON manifest `[{"prefix": "s3://…/"}, "key", …]`, not a prefix.
+        var manifest: Bool
     }
 
     var name: String
@@ -62,15 +64,16 @@ struct TrainingRequest: Sendable {
                 throw OspreyError(.validation, "Channel '\(channelName)' needs DataSource.S3DataSource: Osprey reads channels from S3.")
             }
             let type = source["S3DataType"]?.stringValue ?? "S3Prefix"
-            guard type == "S3Prefix" else {
-                throw OspreyError(.validation, "Channel '\(channelName)': S3DataType \(type) is not supported yet; use S3Prefix.")
+            guard type == "S3Prefix" || type == "ManifestFile" else {
+                throw OspreyError(
+                    .validation, "Channel '\(channelName)': S3DataType \(type) is not supported yet; use S3Prefix or ManifestFile.")
             }
             let uri = try S3URI(source["S3Uri"]?.stringValue ?? "", field: "InputDataConfig.\(channelName).S3Uri")
             channels.append(
                 Channel(
                     name: channelName, bucket: uri.bucket, prefix: uri.key, contentType: entry["ContentType"]?.stringValue,
                     inputMode: entry["InputMode"]?.stringValue ?? algorithm?["TrainingInputMode"]?.stringValue ?? "File",
-                    sharded: source["S3DataDistributionType"]?.stringValue == "ShardedByS3Key"
+                    sharded: source["S3DataDistributionType"]?.stringValue == "ShardedByS3Key", manifest: type == "ManifestFile"
                 )
             )
         }

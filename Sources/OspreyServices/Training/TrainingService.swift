@@ -314,26 +314,19 @@ public actor TrainingService {
     /// i-th key).
     private func download(_ request: TrainingRequest, into layout: JobLayout, accountId: String) async throws {
         for channel in request.channels {
-            var keys: [String] = []
-            var after: String?
-            repeat {
-                let page = try await objects.list(
-                    bucket: channel.bucket, prefix: channel.prefix, delimiter: nil, after: after, maxKeys: 1000, accountId: accountId)
-                keys += page.objects.map(\.key)
-                after = page.isTruncated ? page.next : nil
-            } while after != nil
+            let (bucket, prefix, keys) = try await channelObjects(channel, accountId: accountId)
             guard !keys.isEmpty else {
-                throw OspreyError(.validation, "No S3 objects found under S3 URL \"s3://\(channel.bucket)/\(channel.prefix)\" given in input data source.")
+                throw OspreyError(.validation, "No S3 objects found under S3 URL \"s3://\(bucket)/\(prefix)\" given in input data source.")
             }
             for (hostIndex, host) in layout.hosts.enumerated() {
                 for (index, key) in keys.enumerated() where !channel.sharded || index % layout.hosts.count == hostIndex {
-                    var relative = String(key.dropFirst(channel.prefix.count))
+                    var relative = String(key.dropFirst(prefix.count))
                     while relative.hasPrefix("/") { relative.removeFirst() }
                     if relative.isEmpty { relative = (key as NSString).lastPathComponent }
                     guard !TarArchive.escapes(relative, from: ""), !relative.hasPrefix("/") else {
                         throw OspreyError(.validation, "The S3 key '\(key)' would land outside the channel folder.")
                     }
-                    try await getFile(bucket: channel.bucket, key: key, to: host.channelDirectory(channel.name) + "/" + relative, accountId: accountId)
+                    try await getFile(bucket: bucket, key: key, to: host.channelDirectory(channel.name) + "/" + relative, accountId: accountId)
                 }
             }
         }
@@ -392,6 +385,42 @@ public actor TrainingService {
 
     static func environment(of job: TrainingJob) -> [String: String] {
         (job.request["Environment"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
+    }
+
+    /// The objects a channel names: every key under its prefix, or the keys its manifest lists under the manifest's prefix.
+    private func channelObjects(_ channel: TrainingRequest.Channel, accountId: String) async throws
+        -> (bucket: String, prefix: String, keys: [String])
+    {
+        guard channel.manifest else {
+            var keys: [String] = []
+            var after: String?
+            repeat {
+                let page = try await objects.list(
+                    bucket: channel.bucket, prefix: channel.prefix, delimiter: nil, after: after, maxKeys: 1000, accountId: accountId)
+                keys += page.objects.map(\.key)
+                after = page.isTruncated ? page.next : nil
+            } while after != nil
+            return (channel.bucket, channel.prefix, keys)
+        }
+        let record = try await objects.object(bucket: channel.bucket, key: channel.prefix, accountId: accountId)
+        guard record.size <= 16 << 20 else { throw OspreyError(.validation, "The manifest of channel '\(channel.name)' is over 16 MiB.") }
+        var text = ByteBuffer()
+        try await objects.read(record, range: nil) { chunk in
+            var chunk = chunk
+            text.writeBuffer(&chunk)
+        }
+        let invalid = OspreyError(
+            .validation, "The manifest s3://\(channel.bucket)/\(channel.prefix) of channel '\(channel.name)' must be a JSON list: "
+                + #"[{"prefix": "s3://bucket/prefix/"}, "relative/key", …]."#)
+        guard let entries = try? JSONValue.parse(Array(text.readableBytesView)).arrayValue,
+            let prefixURI = entries.first?["prefix"]?.stringValue
+        else { throw invalid }
+        let base = try S3URI(prefixURI, field: "the manifest's prefix")
+        let keys = try entries.dropFirst().map { entry -> String in
+            guard let relative = entry.stringValue else { throw invalid }
+            return base.key + relative
+        }
+        return (base.bucket, base.key, keys)
     }
 
     private func getFile(bucket: String, key: String, to path: String, accountId: String) async throws {

@@ -187,6 +187,17 @@ def main():
     assert job["TrainingJobStatus"] == "Failed", job
     ok(f"a 2-instance job runs algo-1 and algo-2, one log stream each; when algo-2 fails the job fails: {job['FailureReason'][:60]}")
 
+    S3.put_object(Bucket=BUCKET, Key="listed/part-1.csv", Body=b"a,b\n1,1\n")
+    S3.put_object(Bucket=BUCKET, Key="listed/ignored.csv", Body=b"not listed\n")
+    S3.put_object(Bucket=BUCKET, Key="manifests/train.json",
+                  Body=json.dumps([{"prefix": f"s3://{BUCKET}/listed/"}, "part-1.csv"]).encode())
+    create("manifest-job", InputDataConfig=[{"ChannelName": "train", "DataSource": {"S3DataSource": {
+        "S3DataType": "ManifestFile", "S3Uri": f"s3://{BUCKET}/manifests/train.json"}}}])
+    job = wait("manifest-job")
+    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+    assert "rows 2" in log_lines("manifest-job"), log_lines("manifest-job")
+    ok("a ManifestFile channel gets exactly the keys its manifest lists")
+
     create("failing-job", mode="fail")
     job = wait("failing-job")
     assert job["TrainingJobStatus"] == "Failed", job
@@ -234,12 +245,12 @@ def main():
     ok("bad input: invalid and duplicate names, unknown image, bad S3 URI, 101 env vars, missing fields — nothing created")
 
     page = SM.list_training_jobs(StatusEquals="Completed")["TrainingJobSummaries"]
-    assert sorted(j["TrainingJobName"] for j in page) == ["good-job", "requirements-job", "two-hosts"], page
+    assert sorted(j["TrainingJobName"] for j in page) == ["good-job", "manifest-job", "requirements-job", "two-hosts"], page
     page = SM.list_training_jobs(NameContains="JOB", SortBy="Name", SortOrder="Ascending", MaxResults=2)
     assert [j["TrainingJobName"] for j in page["TrainingJobSummaries"]] == ["evil-job", "failing-job"], page
     assert "NextToken" in page
     rest = SM.list_training_jobs(NameContains="JOB", SortBy="Name", SortOrder="Ascending", MaxResults=2, NextToken=page["NextToken"])
-    assert [j["TrainingJobName"] for j in rest["TrainingJobSummaries"]] == ["good-job", "requirements-job"], rest
+    assert [j["TrainingJobName"] for j in rest["TrainingJobSummaries"]] == ["good-job", "manifest-job"], rest
     ok("ListTrainingJobs filters, sorts and pages")
 
     listed = json.loads(subprocess.run(["aws", "sagemaker", "list-training-jobs", "--status-equals", "Failed"],
