@@ -72,6 +72,7 @@ let package = Package(
             dependencies: [
                 "OspreyCore", "OspreyArtifacts", "OspreyCompute",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

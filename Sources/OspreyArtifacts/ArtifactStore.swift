@@ -34,7 +34,7 @@ extension ArtifactStore {
     /// Stores `bytes` under `key`.
     @discardableResult
     public func write(_ key: String, bytes: ByteBuffer) async throws -> Int64 {
-        try await write(key, length: Int64(bytes.readableBytes), from: OneBuffer(buffer: bytes))
+        try await write(key, length: Int64(bytes.readableBytes), from: ByteBufferSequence(bytes))
     }
 
     /// Reads all of `key` into memory. For small artifacts only.
@@ -51,18 +51,17 @@ extension ArtifactStore {
     }
 }
 
-/// An async sequence of exactly one buffer.
-struct OneBuffer: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
-    let buffer: ByteBuffer
+/// Buffers already in memory as a request or artifact body (an async sequence of `ByteBuffer`).
+public struct ByteBufferSequence: AsyncSequence, Sendable {
+    public typealias Element = ByteBuffer
+    let buffers: [ByteBuffer]
 
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var buffer: ByteBuffer?
-        mutating func next() async throws -> ByteBuffer? {
-            defer { buffer = nil }
-            return buffer
-        }
+    public init(_ buffers: ByteBuffer...) { self.buffers = buffers }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var remaining: ArraySlice<ByteBuffer>
+        public mutating func next() async -> ByteBuffer? { remaining.popFirst() }
     }
 
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(buffer: buffer) }
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(remaining: buffers[...]) }
 }

@@ -56,7 +56,7 @@ extension Osprey {
             let rows = (0..<100).map { "\($0),\(Double($0) * 0.5 + 1)" }.joined(separator: "\n")
             let body = ByteBuffer(string: "x,y\n" + rows + "\n")
             let etag = try await s3.putObject(
-                bucket: bucket, key: "data/train.csv", contentType: "text/csv", length: Int64(body.readableBytes), body: [body].async
+                bucket: bucket, key: "data/train.csv", contentType: "text/csv", length: Int64(body.readableBytes), body: ByteBufferSequence(body)
             )
             print("2. uploaded s3://\(bucket)/data/train.csv (\(body.readableBytes) bytes, ETag \(etag))")
             let listing = try await s3.listObjects(bucket: bucket, prefix: "data/", delimiter: nil)
@@ -71,7 +71,7 @@ extension Osprey {
             let source = ByteBuffer(bytes: try Self.sourceArchive())
             try await s3.putObject(
                 bucket: bucket, key: "code/sourcedir.tar.gz", contentType: "application/gzip", length: Int64(source.readableBytes),
-                body: [source].async
+                body: ByteBufferSequence(source)
             )
         }
 
@@ -164,26 +164,4 @@ actor PortBox {
         }
         return nil
     }
-}
-
-extension Array where Element == ByteBuffer {
-    /// The buffers as an async sequence (for request bodies).
-    var async: AsyncBuffers { AsyncBuffers(buffers: self) }
-}
-
-struct AsyncBuffers: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
-    let buffers: [ByteBuffer]
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var index = 0
-        let buffers: [ByteBuffer]
-        mutating func next() async -> ByteBuffer? {
-            guard index < buffers.count else { return nil }
-            defer { index += 1 }
-            return buffers[index]
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(buffers: buffers) }
 }

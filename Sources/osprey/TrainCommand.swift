@@ -35,7 +35,7 @@ extension Osprey {
                 let archive = try Self.pack(source)
                 try await s3.putObject(
                     bucket: bucket, key: "\(job)/source/sourcedir.tar.gz", contentType: "application/gzip", length: Int64(archive.count),
-                    body: [ByteBuffer(bytes: archive)].async)
+                    body: ByteBufferSequence(ByteBuffer(bytes: archive)))
                 var inputs: [JSONValue] = []
                 for channel in channels {
                     let (channelName, location) = try Self.pair(channel, option: "--data")

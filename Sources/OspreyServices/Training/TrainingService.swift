@@ -1,8 +1,11 @@
 import Foundation
+import Glibc
 import Logging
 import NIOCore
 public import OspreyCore
 import OspreyCompute
+import _NIOFileSystem
+import OspreyArtifacts
 
 /// Training jobs: creates them, runs them on the local executor with SageMaker's container contract, and keeps their
 /// records, state-change events and logs true.
@@ -435,13 +438,16 @@ public actor TrainingService {
         }
     }
 
+    /// Streams a local file (a model archive can be large) into an object.
     private func putFile(_ path: String, to uri: S3URI, contentType: String, accountId: String) async throws {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        let body = ByteBuffer(bytes: data)
-        _ = try await objects.putObject(
-            .init(bucket: uri.bucket, key: uri.key, contentType: contentType, metadata: [:], length: Int64(data.count)), accountId: accountId,
-            body: SingleBuffer(buffer: body)
-        )
+        let objects = self.objects
+        try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
+            let size = try await handle.info().size
+            _ = try await objects.putObject(
+                .init(bucket: uri.bucket, key: uri.key, contentType: contentType, metadata: [:], length: size), accountId: accountId,
+                body: handle.readChunks(in: 0..<size, chunkLength: .mebibytes(1))
+            )
+        }
     }
 
     // MARK: State
@@ -498,21 +504,3 @@ public actor TrainingService {
         return bound ? Int(UInt16(bigEndian: address.sin_port)) : 7777
     }
 }
-
-/// One buffer as a body.
-struct SingleBuffer: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
-    let buffer: ByteBuffer
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var buffer: ByteBuffer?
-        mutating func next() async -> ByteBuffer? {
-            defer { buffer = nil }
-            return buffer
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(buffer: buffer) }
-}
-
-import Glibc
