@@ -88,6 +88,14 @@ enum DatabaseFailure: Sendable, Equatable {
         }
     }
 
+    /// Whether `error` is SQLite reporting that another connection held its lock past the busy timeout.
+    static func isBusy(_ error: (any Error)?) -> Bool {
+        switch (error as? SQLiteError)?.reason {
+        case .busy, .busyTimeout, .busyInRecovery, .busyInSnapshot, .locked: true
+        default: false
+        }
+    }
+
     private static func classify(sqlite reason: SQLiteError.Reason) -> DatabaseFailure {
         switch reason {
         case .constraintUniqueFailed, .constraintPrimaryKeyFailed, .constraintUniqueRowIDFailed: .uniqueViolation

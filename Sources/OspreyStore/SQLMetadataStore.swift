@@ -83,8 +83,18 @@ public final class SQLMetadataStore: MetadataStore, Service {
         try await operation("reading the schema version") { try await Migrations.appliedVersions(on: backend) }
     }
 
+    /// Applies pending migrations, waiting out other processes that start on the same database at the same time.
     private func migrate() async throws {
-        try await operation("migrating the schema") { try await Migrations.apply(on: backend, logger: logger) }
+        var attempt = 1
+        while true {
+            do {
+                try await operation("migrating the schema") { try await Migrations.apply(on: backend, logger: logger) }
+                return
+            } catch let error as OspreyError where error.code == .unavailable && DatabaseFailure.isBusy(error.cause) && attempt < 6 {
+                try await Task.sleep(for: .milliseconds(100 * attempt))
+                attempt += 1
+            }
+        }
     }
 
     // MARK: Running statements

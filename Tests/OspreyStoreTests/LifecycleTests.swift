@@ -24,16 +24,21 @@ struct LifecycleTests {
     @Test(arguments: Backend.all)
     func concurrentStartsMigrateOnce(_ backend: Backend) async throws {
         try await withFreshDatabase(backend) { url in
-            let stores = try await withThrowingTaskGroup(of: SQLMetadataStore.self) { group in
-                for _ in 0..<4 { group.addTask { try await SQLMetadataStore.open(url: url, logger: testLogger) } }
-                var stores: [SQLMetadataStore] = []
-                for try await store in group { stores.append(store) }
-                return stores
+            // Every store that opened is closed, even when another failed: SQLiteNIO asserts on unclosed connections.
+            let opened = await withTaskGroup(of: Result<SQLMetadataStore, any Error>.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        do { return .success(try await SQLMetadataStore.open(url: url, logger: testLogger)) } catch { return .failure(error) }
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
             }
+            let stores = opened.compactMap { try? $0.get() }
             for store in stores {
                 #expect(try await store.appliedMigrationVersions() == Migrations.all.map(\.version))
             }
             for store in stores { await store.close() }
+            for result in opened { _ = try result.get() }
         }
     }
 
