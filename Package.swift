@@ -66,6 +66,19 @@ let package = Package(
             dependencies: ["OspreyCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // Real-time serving: model workers (Osprey's Python worker over a socketpair, SageMaker's container contract).
+        .target(
+            name: "OspreyServing",
+            dependencies: [
+                "OspreyCore", "OspreyCompute", "OspreyServices", "OspreyArtifacts",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            resources: [.copy("Python/osprey_worker.py")],
+            swiftSettings: strict
+        ),
         // Domain services over the ports: objects, keys, events.
         .target(
             name: "OspreyServices",
@@ -82,7 +95,7 @@ let package = Package(
         .target(
             name: "OspreyServer",
             dependencies: [
-                "OspreyCore", "OspreySigV4", "OspreyStore", "OspreyArtifacts", "OspreyServices", "OspreyCompute",
+                "OspreyCore", "OspreySigV4", "OspreyStore", "OspreyArtifacts", "OspreyServices", "OspreyCompute", "OspreyServing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -115,6 +128,10 @@ let package = Package(
         .testTarget(name: "OspreyStoreTests", dependencies: ["OspreyStore", "OspreyCore"]),
         .testTarget(name: "OspreyArtifactsTests", dependencies: ["OspreyArtifacts", "OspreyCore"]),
         .testTarget(name: "OspreyComputeTests", dependencies: ["OspreyCompute", "OspreyCore"]),
+        .testTarget(
+            name: "OspreyServingTests",
+            dependencies: ["OspreyServing", "OspreyCompute", "OspreyCore", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         .testTarget(name: "OspreyServicesTests", dependencies: ["OspreyServices", "OspreyStore", "OspreyArtifacts", "OspreyCore"]),
         .testTarget(
             name: "OspreyServerTests",

@@ -3,7 +3,7 @@
 #
 #   bash Benchmarks/run.sh                 # everything (builds the release binary first: several minutes on 2 cores)
 #
-# Knobs (environment): BENCH_ONLY=large|small|training, BENCH_JOBS (50), BENCH_BURST (100), BENCH_SIZE_MIB (1024), BENCH_REPS (5), BENCH_DURATION (15),
+# Knobs (environment): BENCH_ONLY=large|small|training, BENCH_JOBS (50), BENCH_BURST (200), BENCH_SIZE_MIB (1024), BENCH_REPS (5), BENCH_DURATION (15),
 # BENCH_WARMUP (3), BENCH_THREADS (16), BENCH_ROUNDS (2), BENCH_PERF=1 (also `perf record` the osprey server for the whole run; slows it),
 # OSPREY_BIN=/path/to/osprey (skip the build), BENCH_BUILD_TRIES (4; a failed build is retried after 120 s, since
 # others may be mid-edit in Sources/), BENCH_QUIET_WAIT (600: seconds to wait at most for the machine to be idle, i.e.
@@ -160,7 +160,7 @@ if [[ "${BENCH_ONLY:-small}" == small ]]; then
 fi
 if [[ "${BENCH_ONLY:-training}" == training ]]; then
     wait_quiet
-    "$PY" "$BENCH/training_start.py" --endpoint "$OSPREY_URL" --jobs "${BENCH_JOBS:-50}" --burst "${BENCH_BURST:-100}"
+    "$PY" "$BENCH/training_start.py" --endpoint "$OSPREY_URL" --jobs "${BENCH_JOBS:-50}" --burst "${BENCH_BURST:-200}"
     log "load average after training: $(cut -d' ' -f1-3 /proc/loadavg)"
 fi
 log "done; log in $OUT/run.log"

@@ -5,7 +5,9 @@
 1. Latency: for each of --jobs sequential jobs (after one warm-up job that makes the environment), the time from the
    CreateTrainingJob response to the first line of user code (the script prints time.time() first thing).
 2. The floor: the same interpreter (the environment's venv python) spawned directly, spawn → its first printed line.
-3. Throughput: --burst trivial jobs submitted at once from 16 threads; jobs/minute until all are terminal; lost/stuck jobs.
+3. Throughput: --burst trivial jobs submitted at once from 16 threads; jobs/minute until all are terminal; lost/stuck jobs;
+   the scheduler's overhead per job from each job's transitions: from getting capacity (Downloading starts) to Completed,
+   minus the time its process ran (TrainingStartTime → TrainingEndTime); and how long jobs queued for capacity.
 Keys come from OSPREY_ROOT_ACCESS_KEY_ID / OSPREY_ROOT_SECRET_ACCESS_KEY. Nothing is asserted.
 """
 
@@ -25,7 +27,7 @@ from botocore.config import Config
 parser = argparse.ArgumentParser()
 parser.add_argument("--endpoint", required=True)
 parser.add_argument("--jobs", type=int, default=50)
-parser.add_argument("--burst", type=int, default=100)
+parser.add_argument("--burst", type=int, default=200)
 parser.add_argument("--python", default=os.path.expanduser("~/.cache/osprey/environments/python/bin/python"))
 args = parser.parse_args()
 
@@ -115,6 +117,17 @@ def main():
         statuses = list(pool.map(wait, names))
     elapsed = time.time() - started
     counts = {status: statuses.count(status) for status in set(statuses)}
+    overheads, queued = [], []
+    for name in names:
+        job = SM.describe_training_job(TrainingJobName=name)
+        starts = {t["Status"]: t["StartTime"].timestamp() for t in job["SecondaryStatusTransitions"]}
+        if "Downloading" in starts and "TrainingEndTime" in job:
+            ran = job["TrainingEndTime"].timestamp() - job["TrainingStartTime"].timestamp()
+            overheads.append((job["LastModifiedTime"].timestamp() - starts["Downloading"] - ran) * 1000)
+            queued.append(starts["Downloading"] - job["CreationTime"].timestamp())
+    print(f"scheduler overhead per job (capacity granted -> Completed, minus the process's own run time), {len(overheads)} jobs: "
+          f"p50 {percentile(overheads, 50):.1f} ms, p95 {percentile(overheads, 95):.1f} ms; time queued for capacity: "
+          f"p50 {percentile(queued, 50):.1f} s, max {max(queued):.1f} s")
     print(f"burst: {args.burst} jobs submitted in {submitted:.1f} s, all terminal after {elapsed:.1f} s = "
           f"{args.burst / elapsed * 60:.0f} jobs/minute; outcomes {json.dumps(counts)}; scheduler+API time per job "
           f"{elapsed / args.burst * 1000:.0f} ms on 2 cores (each job is a Python process)")

@@ -2,7 +2,10 @@
 """Extracts the input shapes of some operations of an AWS service from botocore's service model.
 
     .venv/bin/python scripts/gen-aws-shapes.py sagemaker Sources/OspreyServer/SageMaker/sagemaker-shapes.json \
-        CreateTrainingJob DescribeTrainingJob ListTrainingJobs StopTrainingJob AddTags ListTags DeleteTags
+        CreateTrainingJob DescribeTrainingJob ListTrainingJobs StopTrainingJob AddTags ListTags DeleteTags \
+        CreateModel DescribeModel ListModels DeleteModel \
+        CreateEndpointConfig DescribeEndpointConfig ListEndpointConfigs DeleteEndpointConfig \
+        CreateEndpoint DescribeEndpoint ListEndpoints UpdateEndpoint UpdateEndpointWeightsAndCapacities DeleteEndpoint
 
 The output ({"operations": {Op: InputShape}, "shapes": {...}}) is what `ShapeModel` reads to validate requests as the
 service does. Documentation is dropped; everything else of each reachable shape is kept. Re-run it when botocore changes.

@@ -22,6 +22,8 @@ public struct TrainingJob: Sendable, Hashable, Codable {
     public var runtime: JSONValue?
     /// The job's tags (`Tags` at creation, then AddTags/DeleteTags); nil in records written before tags were kept.
     public var tags: [String: String]?
+    /// Managed spot: seconds of training time spent waiting for capacity after interruptions (not billed).
+    public var unbilledSeconds: Double?
 
     public init(name: String, accountId: String, arn: String, request: JSONValue, creationTime: Date) {
         self.name = name
@@ -40,6 +42,12 @@ public struct TrainingJob: Sendable, Hashable, Codable {
     public func trainingSeconds(now: Date) -> Int? {
         guard let start = trainingStartTime else { return nil }
         return max(0, Int((trainingEndTime ?? now).timeIntervalSince(start).rounded(.up)))
+    }
+
+    /// Training seconds minus the time spent waiting for spot capacity; never more than `trainingSeconds`.
+    public func billableSeconds(now: Date) -> Int? {
+        guard let training = trainingSeconds(now: now) else { return nil }
+        return max(0, training - Int((unbilledSeconds ?? 0).rounded(.down)))
     }
 }
 
@@ -65,6 +73,7 @@ public enum SecondaryStatus: String, Sendable, Hashable, Codable {
     case stopping = "Stopping"
     case stopped = "Stopped"
     case maxRuntimeExceeded = "MaxRuntimeExceeded"
+    case maxWaitTimeExceeded = "MaxWaitTimeExceeded"
     case interrupted = "Interrupted"
     case restarting = "Restarting"
 }

@@ -2,6 +2,8 @@ import Foundation
 
 /// What happens to a training job. The lifecycle is a pure function from (job, event) to the next job.
 public enum TrainingJobEvent: Sendable, Hashable {
+    /// The job waits in Starting (for capacity); the message of its open transition says why.
+    case waiting(message: String)
     /// Channels and code are being fetched.
     case downloading
     /// The user's code started.
@@ -11,8 +13,22 @@ public enum TrainingJobEvent: Sendable, Hashable {
     case completed
     case failed(reason: String)
     case stopRequested
-    /// The code was stopped (by request or by `MaxRuntimeInSeconds`) and its model uploaded.
-    case stopped(maxRuntimeExceeded: Bool)
+    /// The code was stopped and its model uploaded.
+    case stopped(StopCause)
+    /// Managed spot: the capacity was reclaimed and the code stopped; it restarts from its checkpoints.
+    case interrupted
+    /// Managed spot: the job is getting capacity back after an interruption; `training` follows.
+    case restarting
+}
+
+/// Why a job's code was stopped.
+public enum StopCause: Sendable, Hashable {
+    /// StopTrainingJob.
+    case request
+    /// `MaxRuntimeInSeconds` ran out.
+    case maxRuntime
+    /// Managed spot: `MaxWaitTimeInSeconds` ran out.
+    case maxWait
 }
 
 public enum TrainingJobLifecycle {
@@ -27,11 +43,21 @@ public enum TrainingJobLifecycle {
                 .validation, "The request was rejected because the training job is in status \(job.status.rawValue).")
         }
         switch event {
+        case .waiting(let message):
+            try expect(job, in: [.starting], for: event)
+            guard let last = next.transitions.indices.last else { throw invalid(job, event) }
+            next.transitions[last].message = message
         case .downloading:
             try expect(job, in: [.starting], for: event)
             next.open(.downloading, "Downloading input data", at: time)
         case .training:
-            try expect(job, in: [.starting, .downloading], for: event)
+            try expect(job, in: [.starting, .downloading, .restarting], for: event)
+            if job.secondaryStatus == .restarting,
+                let interruption = job.transitions.last(where: { $0.status == .interrupted })
+            {
+                // Spot capacity is not billed while the job waits for it.
+                next.unbilledSeconds = (job.unbilledSeconds ?? 0) + max(0, time.timeIntervalSince(interruption.startTime))
+            }
             next.trainingStartTime = next.trainingStartTime ?? time
             next.open(.training, "Training image download completed. Training in progress.", at: time)
         case .uploading:
@@ -52,14 +78,23 @@ public enum TrainingJobLifecycle {
             guard job.status == .inProgress else { throw invalid(job, event) }
             next.status = .stopping
             next.open(.stopping, "Stopping the training job", at: time)
-        case .stopped(let maxRuntimeExceeded):
+        case .stopped(let cause):
             next.status = .stopped
             if next.trainingStartTime != nil { next.trainingEndTime = next.trainingEndTime ?? time }
-            if maxRuntimeExceeded {
+            switch cause {
+            case .request: next.open(.stopped, "Training job stopped", at: time, closing: true)
+            case .maxRuntime:
                 next.open(.maxRuntimeExceeded, "Training job stopped because it reached MaxRuntimeInSeconds", at: time, closing: true)
-            } else {
-                next.open(.stopped, "Training job stopped", at: time, closing: true)
+            case .maxWait:
+                next.open(.maxWaitTimeExceeded, "Training job stopped because it reached MaxWaitTimeInSeconds", at: time, closing: true)
             }
+        case .interrupted:
+            try expect(job, in: [.training], for: event)
+            guard job.status == .inProgress else { throw invalid(job, event) }
+            next.open(.interrupted, "Training job interrupted: its spot capacity was reclaimed", at: time)
+        case .restarting:
+            try expect(job, in: [.interrupted], for: event)
+            next.open(.restarting, "Restarting the training job from its checkpoints", at: time)
         }
         next.lastModifiedTime = time
         return next

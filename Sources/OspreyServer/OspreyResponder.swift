@@ -16,6 +16,7 @@ struct OspreyResponder: HTTPResponder {
     let native: NativeAPI
     let logs: LogsHandler
     let sageMaker: SageMakerHandler
+    let runtime: RuntimeHandler
     let query: QueryProtocolHandler
     let health: Health
     let metrics: RequestMetrics
@@ -27,6 +28,8 @@ struct OspreyResponder: HTTPResponder {
         var response: Response
         do {
             response = try await dispatch(request, wire: wire, context: context)
+        } catch let error as RuntimeHandler.ModelError {
+            response = error.response
         } catch {
             let failure = Self.ospreyError(error)
             if failure.code == .internalError || failure.code == .unavailable {
@@ -82,6 +85,8 @@ struct OspreyResponder: HTTPResponder {
             return AWSJSON.response(try await logs.handle(call))
         case .sageMaker:
             return try await sageMaker.handle(request)
+        case .runtime:
+            return try await runtime.handle(request)
         case .unknown:
             throw OspreyError(.notImplemented, "Osprey does not serve \(request.method) \(request.uri.path) yet.")
         }
@@ -95,6 +100,8 @@ struct OspreyResponder: HTTPResponder {
             return AWSJSON.errorResponse(error, request: request, now: authenticator.clock.now(), serviceTypes: LogsHandler.errorType(of:))
         case .sageMaker:
             return AWSJSON.errorResponse(error, request: request, now: authenticator.clock.now(), serviceTypes: SageMakerHandler.errorType)
+        case .runtime:
+            return RuntimeHandler.errorResponse(error, request: request, now: authenticator.clock.now())
         case .s3, .metrics:
             return S3Errors.response(error, resource: request.uri.path, requestId: context.requestId, isHead: request.method == .head)
         default:
@@ -108,6 +115,7 @@ struct OspreyResponder: HTTPResponder {
         case .logs: return LogsHandler.operation(of: request)
         case .sageMaker: return request.headers[.xAmzTarget].map { String($0.dropFirst("SageMaker.".count)) } ?? "Unknown"
         case .query: return "Query"
+        case .runtime: return "InvokeEndpoint"
         case .health, .native, .metrics, .unknown:
             // Paths with ids would make unbounded label sets: keep the first two segments.
             return request.method.rawValue + " /" + request.uri.path.split(separator: "/").prefix(3).joined(separator: "/")

@@ -7,6 +7,7 @@ import OspreyArtifacts
 import OspreyCompute
 import OspreyCore
 import OspreyServices
+import OspreyServing
 import OspreyStore
 import ServiceLifecycle
 import Synchronization
@@ -57,8 +58,9 @@ struct ServerComponents: Sendable {
     /// Long-running parts, in start order (they stop in reverse): the store first, so it closes last.
     let services: [any Service]
 
-    static func make(configuration config: ServerConfiguration, logger: Logger, clock: any WallClock = SystemClock()) async throws
-        -> ServerComponents
+    static func make(
+        configuration config: ServerConfiguration, logger: Logger, clock: any WallClock = SystemClock()
+    ) async throws -> ServerComponents
     {
         try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let masterKey = try MasterKey.loadOrCreate(dataDir: config.dataDir)
@@ -76,21 +78,32 @@ struct ServerComponents: Sendable {
             let training = TrainingService(
                 store: store, objects: objects, executor: LocalExecutor(logger: logger), dataDir: config.dataDir,
                 environmentsDir: config.environmentsDir, hiddenPaths: config.pathsHiddenFromJobs, clock: clock, deployment: deployment,
-                logger: logger, secret: { account, name in try await secrets.value(accountId: account, name: name) }
+                logger: logger, settings: config.training, secret: { account, name in try await secrets.value(accountId: account, name: name) }
             )
             await training.recoverAfterRestart()
+            let images = ImageService(store: store, clock: clock)
+            let runtime = ServingRuntime(
+                objects: objects, images: images, environments: PythonEnvironments(root: config.environmentsDir),
+                executor: LocalExecutor(logger: logger), dataDir: config.dataDir, hiddenPaths: config.pathsHiddenFromJobs, logger: logger)
+            let serving = EndpointService(
+                store: store, runtime: runtime, clock: clock, deployment: deployment, logger: logger,
+                knownImage: { image, _ in (try? await images.resolve(image, kind: "inference image")) != nil })
+            await serving.recoverAfterRestart()
             let authenticator = Authenticator(keys: keys, clock: clock)
             let responder = OspreyResponder(
                 authenticator: authenticator,
                 s3: S3Handler(objects: objects),
                 native: NativeAPI(
                     keys: keys, events: EventService(store: store), webhooks: WebhookService(store: store, masterKey: masterKey, clock: clock),
-                    secrets: secrets
+                    secrets: secrets, training: training, images: images, metrics: TrainingMetricsService(store: store)
                 ),
                 logs: try LogsHandler(store: store, clock: clock, region: config.region),
                 sageMaker: SageMakerHandler(
-                    authenticator: authenticator, training: training, shapes: try AWSJSON.shapes(resource: "sagemaker-shapes"), clock: clock
+                    authenticator: authenticator, training: training,
+                    serving: ServingHandler(service: serving),
+                    shapes: try AWSJSON.shapes(resource: "sagemaker-shapes"), clock: clock
                 ),
+                runtime: RuntimeHandler(authenticator: authenticator, runtime: runtime, endpoints: serving, region: config.region),
                 query: QueryProtocolHandler(),
                 health: Health(store: store),
                 metrics: RequestMetrics()
@@ -99,7 +112,8 @@ struct ServerComponents: Sendable {
                 deliverer: WebhookDeliverer(store: store, masterKey: masterKey, clock: clock, logger: logger, send: WebhookDispatcher.send)
             )
             return ServerComponents(
-                store: store, responder: responder, services: [store, GarbageCollector(objects: objects, logger: logger), webhooks]
+                store: store, responder: responder,
+                services: [store, GarbageCollector(objects: objects, logger: logger), webhooks, WorkerShutdown(runtime: runtime)]
             )
         } catch {
             await store.close()
@@ -131,6 +145,16 @@ final class GroupBox: Sendable {
 }
 
 /// Removes blobs a crash left unreferenced, once at start.
+/// Stops every model worker when the server shuts down (before the store closes).
+struct WorkerShutdown: Service {
+    let runtime: ServingRuntime
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await runtime.shutdown()
+    }
+}
+
 struct GarbageCollector: Service {
     let objects: ObjectService
     let logger: Logger

@@ -12,6 +12,8 @@ enum WireProtocol: String, Sendable {
     case logs
     /// Form-encoded `POST /` with `Action=…` (STS, IAM).
     case query
+    /// SageMaker Runtime: `POST /endpoints/{name}/invocations`.
+    case runtime = "sagemaker-runtime"
     case unknown
 
     /// Chooses the protocol by the request's shape: reserved first path segments, then `X-Amz-Target`, else S3.
@@ -25,7 +27,8 @@ enum WireProtocol: String, Sendable {
         case "healthz", "readyz": return .health
         case "metrics": return .metrics
         case "api": return .native
-        case "ajax-api", "v2", "endpoints", "ui", "static": return .unknown
+        case "endpoints": return .runtime
+        case "ajax-api", "v2", "ui", "static": return .unknown
         default: break
         }
         if request.method == .post && path == "/", let target = request.headers[.xAmzTarget] {

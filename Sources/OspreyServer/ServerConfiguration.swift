@@ -1,5 +1,6 @@
 import Foundation
 import OspreyCore
+public import OspreyServices
 import Yams
 
 /// Everything `osprey server` needs to start. Sources, strongest first: flags, `OSPREY_*` variables, `osprey.yaml`, defaults.
@@ -16,6 +17,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var rootAccessKeyId: String?
     public var rootSecretAccessKey: String?
     public var logLevel = "info"
+    /// `training-slots`, `spot-restart-delay` (seconds), `spot-interruptions-per-hour`, `channel-cache-gib`.
+    public var training = TrainingSettings()
 
     public init(dataDir: String = ServerConfiguration.defaultDataDir) {
         self.dataDir = dataDir
@@ -83,8 +86,19 @@ public struct ServerConfiguration: Sendable, Equatable {
             case "artifacts": artifacts = value
             case "region": region = value
             case "log-level": logLevel = value
+            case "training-slots": training.slots = try TrainingSettings.parseSlots(value)
+            case "spot-restart-delay": training.spotRestartDelay = .milliseconds(Int(try number(key, value, source) * 1000))
+            case "spot-interruptions-per-hour": training.spotInterruptionsPerHour = try number(key, value, source)
+            case "channel-cache-gib": training.channelCacheBytes = Int64(try number(key, value, source) * Double(1 << 30))
             default: continue
             }
         }
+    }
+
+    private func number(_ key: String, _ value: String, _ source: String) throws -> Double {
+        guard let number = Double(value), number >= 0, number.isFinite else {
+            throw OspreyError(.validation, "\(key) in \(source) must be a number of at least 0, not '\(value)'.")
+        }
+        return number
     }
 }

@@ -3,10 +3,10 @@ import Foundation
 import OspreyCore
 
 extension Osprey {
-    /// `osprey jobs list|describe|logs|stop|metrics`: training jobs.
+    /// `osprey jobs list|describe|logs|stop|interrupt|metrics|rerun`: training jobs.
     struct Jobs: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Inspect and stop training jobs.", subcommands: [List.self, Describe.self, Logs.self, Stop.self, Metrics.self, Rerun.self]
+            abstract: "Inspect and stop training jobs.", subcommands: [List.self, Describe.self, Logs.self, Stop.self, Interrupt.self, Metrics.self, Rerun.self]
         )
 
         struct List: AsyncParsableCommand {
@@ -69,6 +69,21 @@ extension Osprey {
             }
         }
 
+        struct Interrupt: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Simulate a spot interruption of a running managed-spot job: it stops, syncs its checkpoints and restarts.")
+            @OptionGroup var client: ClientOptions
+            @Argument(help: "The job's name.") var name: String
+
+            func run() async throws {
+                try await runClient {
+                    let path = "/api/v1/training-jobs/\(name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? name)/interrupt"
+                    _ = try await client.nativeClient().call(.POST, path)
+                    print("interrupted \(name)")
+                }
+            }
+        }
+
         struct Rerun: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Start a new job from a job's stored record: same image, code, data, hyperparameters and settings.")
@@ -105,14 +120,30 @@ extension Osprey {
         }
 
         struct Metrics: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Print a training job's final metrics.")
+            static let configuration = CommandConfiguration(
+                abstract: "Print a training job's metric series: count, last, min, max and a sparkline per metric.",
+                discussion: "The series hold every value the job's MetricDefinitions matched in its log (at most 100,000 per job)."
+            )
             @OptionGroup var client: ClientOptions
             @Argument(help: "The job's name.") var name: String
+            @Option(help: "Only this metric.") var metric: String?
+            @Flag(help: "Print every point (time, metric, value) instead of the summary.") var points = false
 
             func run() async throws {
                 try await runClient {
-                    let described = try await TrainingClient(api: client.awsJSONClient()).describe(name)
-                    for line in TrainingClient.metrics(described) { print(line) }
+                    let escaped = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name
+                    var path = "/api/v1/training-jobs/\(escaped)/metrics"
+                    if let metric { path += "?name=" + (metric.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? metric) }
+                    let series = MetricSeriesFormat.parse(try await client.nativeClient().call(.GET, path))
+                    guard !series.isEmpty else {
+                        // A job from before metric series were kept still has its final values.
+                        let described = try await TrainingClient(api: client.awsJSONClient()).describe(name)
+                        for line in TrainingClient.metrics(described) where metric.map({ line.hasPrefix($0 + " = ") }) ?? true {
+                            print(line)
+                        }
+                        return
+                    }
+                    for line in points ? MetricSeriesFormat.table(series) : MetricSeriesFormat.summary(series) { print(line) }
                 }
             }
         }

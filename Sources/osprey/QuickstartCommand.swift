@@ -10,7 +10,7 @@ extension Osprey {
     /// `osprey quickstart`: starts a server on the embedded default (own free port, fresh data dir) and walks through the main job.
     ///
     /// The main job: upload a small dataset, train a model on it with a standard-library-only script through the SageMaker
-    /// API (its log streamed from CloudWatch Logs), and show where the model is.
+    /// API (its log streamed from CloudWatch Logs), register it as a model, deploy it to an endpoint and query it.
     struct Quickstart: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Run the whole main job on a fresh embedded server and exit.")
 
@@ -38,7 +38,8 @@ extension Osprey {
             print("Osprey is running at \(endpoint) (data in \(folder))")
             try await runClient {
                 try await roundTrip(endpoint: endpoint, configuration: configuration)
-                try await train(endpoint: endpoint, configuration: configuration)
+                let job = try await train(endpoint: endpoint, configuration: configuration)
+                try await deployAndPredict(job, endpoint: endpoint, configuration: configuration)
             }
             await port.stop()
             try await serverTask.value
@@ -75,8 +76,9 @@ extension Osprey {
             )
         }
 
-        /// Trains `y = a·x + b` on the uploaded CSV through CreateTrainingJob, streaming the job's log lines as they arrive.
-        private func train(endpoint: String, configuration: ServerConfiguration) async throws {
+        /// Trains `y = a·x + b` on the uploaded CSV through CreateTrainingJob, streaming the job's log lines as they arrive;
+        /// returns the job's name.
+        private func train(endpoint: String, configuration: ServerConfiguration) async throws -> String {
             let api = AWSJSONClient(endpoint: endpoint, secret: configuration.rootSecretAccessKey!)
             let job = "quickstart-linear-regression"
             let request: JSONValue = .object([
@@ -108,14 +110,30 @@ extension Osprey {
             let model = described["ModelArtifacts"]?["S3ModelArtifacts"]?.stringValue ?? ""
             print("6. training job \(status) in \(started.duration(to: .now).formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))")
             print("   the model is at \(model)")
+            return job
         }
 
-        /// `sourcedir.tar.gz` with a standard-library-only `train.py`.
+        /// Registers the trained model (CreateModel with `inference.py` from the job's source), deploys it to an endpoint
+        /// and calls it through the SageMaker Runtime.
+        private func deployAndPredict(_ job: String, endpoint: String, configuration: ServerConfiguration) async throws {
+            let serving = ServingClient(api: AWSJSONClient(endpoint: endpoint, secret: configuration.rootSecretAccessKey!))
+            let name = "quickstart-endpoint"
+            let started = ContinuousClock.now
+            _ = try await serving.deploy(job, endpoint: name, instanceCount: 1, instanceType: "ml.m5.large", entryPoint: "inference.py", wait: true)
+            let took = started.duration(to: .now).formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1)))
+            print("7. registered model \(name)-model and deployed it: endpoint \(name) is InService after \(took)")
+            let question = #"{"x": [0, 10, 50]}"#
+            let answer = try await serving.invoke(name, body: Array(question.utf8), contentType: "application/json", accept: nil, variant: nil)
+            print("8. POST /endpoints/\(name)/invocations \(question) -> \(String(decoding: answer.body, as: UTF8.self)) (variant \(answer.variant))")
+        }
+
+        /// `sourcedir.tar.gz` with standard-library-only `train.py` and `inference.py`.
         static func sourceArchive() throws -> [UInt8] {
             let folder = NSTemporaryDirectory() + "osprey-quickstart-source-" + UUID().uuidString
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: folder) }
             try trainScript.write(toFile: folder + "/train.py", atomically: true, encoding: .utf8)
+            try inferenceScript.write(toFile: folder + "/inference.py", atomically: true, encoding: .utf8)
             return try Train.pack(folder)
         }
 
@@ -141,6 +159,25 @@ extension Osprey {
             with open(os.path.join(os.environ["SM_MODEL_DIR"], "model.json"), "w") as f:
                 json.dump({"a": a, "b": b}, f)
             print(f"learned y = {a:.3f} * x + {b:.3f}")
+            """
+
+        static let inferenceScript = """
+            import json, os
+
+            def model_fn(model_dir):
+                with open(os.path.join(model_dir, "model.json")) as f:
+                    return json.load(f)
+
+            def input_fn(body, content_type):
+                if content_type != "application/json":
+                    raise ValueError(f"send application/json, not {content_type}")
+                return json.loads(body)["x"]
+
+            def predict_fn(xs, model):
+                return [round(model["a"] * x + model["b"], 3) for x in xs]
+
+            def output_fn(ys, accept):
+                return json.dumps({"y": ys}), "application/json"
             """
     }
 }

@@ -29,7 +29,7 @@ import Testing
         #expect(job.status == .stopping)
         #expect(throws: OspreyError.self) { try TrainingJobLifecycle.apply(.stopRequested, to: job, at: Self.at(3)) }
         job = try TrainingJobLifecycle.apply(.uploading, to: job, at: Self.at(3))
-        job = try TrainingJobLifecycle.apply(.stopped(maxRuntimeExceeded: true), to: job, at: Self.at(4))
+        job = try TrainingJobLifecycle.apply(.stopped(.maxRuntime), to: job, at: Self.at(4))
         #expect(job.status == .stopped)
         #expect(job.secondaryStatus == .maxRuntimeExceeded)
         #expect(throws: OspreyError.self) { try TrainingJobLifecycle.apply(.failed(reason: "late"), to: job, at: Self.at(5)) }
@@ -37,6 +37,31 @@ import Testing
         let failed = try TrainingJobLifecycle.apply(.failed(reason: "AlgorithmError: boom"), to: Self.job, at: Self.at(1))
         #expect(failed.status == .failed && failed.failureReason == "AlgorithmError: boom")
         #expect(failed.trainingStartTime == nil && failed.trainingEndTime == nil)
+    }
+
+    @Test func spotInterruptionsRepeatTrainingAndAreNotBilledWhileWaiting() throws {
+        var job = try TrainingJobLifecycle.apply(.training, to: Self.job, at: Self.at(1))
+        job = try TrainingJobLifecycle.apply(.interrupted, to: job, at: Self.at(5))
+        #expect(throws: OspreyError.self) { try TrainingJobLifecycle.apply(.interrupted, to: job, at: Self.at(6)) }
+        job = try TrainingJobLifecycle.apply(.restarting, to: job, at: Self.at(8))
+        job = try TrainingJobLifecycle.apply(.training, to: job, at: Self.at(9.5))
+        job = try TrainingJobLifecycle.apply(.uploading, to: job, at: Self.at(20))
+        job = try TrainingJobLifecycle.apply(.completed, to: job, at: Self.at(21))
+        #expect(job.transitions.map(\.status) == [.starting, .training, .interrupted, .restarting, .training, .uploading, .completed])
+        #expect(job.status == .completed && job.trainingStartTime == Self.at(1))
+        #expect(job.unbilledSeconds == 4.5)
+        #expect(job.trainingSeconds(now: Self.at(100)) == 19)
+        #expect(job.billableSeconds(now: Self.at(100)) == 15)
+        #expect(throws: OspreyError.self) { try TrainingJobLifecycle.apply(.restarting, to: Self.job, at: Self.at(1)) }
+    }
+
+    @Test func waitingChangesTheStartingMessageOnly() throws {
+        let job = try TrainingJobLifecycle.apply(.waiting(message: "Waiting for capacity"), to: Self.job, at: Self.at(1))
+        #expect(job.transitions.map(\.status) == [.starting] && job.transitions[0].message == "Waiting for capacity")
+        let downloading = try TrainingJobLifecycle.apply(.downloading, to: job, at: Self.at(2))
+        #expect(throws: OspreyError.self) { try TrainingJobLifecycle.apply(.waiting(message: "late"), to: downloading, at: Self.at(3)) }
+        let stopped = try TrainingJobLifecycle.apply(.stopped(.maxWait), to: downloading, at: Self.at(3))
+        #expect(stopped.status == .stopped && stopped.secondaryStatus == .maxWaitTimeExceeded)
     }
 
     @Test func outOfOrderEventsAreRefused() {

@@ -38,6 +38,9 @@ public struct LaunchSpec: Sendable {
     public var hiddenPaths: [String]
     /// When one host fails, how long the others get between SIGTERM and SIGKILL.
     public var peerFailureGrace: Duration
+    /// A descriptor (above 2) the process gets as its fd 3, e.g. one end of a socketpair made with `SOCK_CLOEXEC`; one-host
+    /// specs only. The caller still owns it and closes its copy once `start` returned.
+    public var inheritedDescriptor: Int32? = nil
 
     public init(
         jobName: String, hosts: [Host], arguments: [String], environment: [String: String] = [:],
@@ -98,6 +101,9 @@ public struct LaunchSpec: Sendable {
             for (key, value) in variables where key.isEmpty || key.contains("=") || key.contains("\0") || value.contains("\0") {
                 throw OspreyError(.validation, "Environment variable '\(key)' cannot be passed to a process.")
             }
+        }
+        if let descriptor = inheritedDescriptor, descriptor < 3 || hosts.count != 1 {
+            throw OspreyError(.validation, "An inherited descriptor must be above 2 and go to a one-host job.")
         }
         if let bytes = memoryLimitBytes, bytes < 1 << 20 {
             throw OspreyError(.validation, "A memory limit below 1 MiB (\(bytes) bytes) cannot run a job.")

@@ -98,7 +98,10 @@ public actor LocalExecutor: Executor {
                 spec.arguments, hostFolder: host.folder, hiddenPaths: spec.hiddenPaths, workingDirectory: spec.workingDirectory,
                 cgroupProcs: cgroupProcs
             )
-            return SpawnRequest(arguments: wrapped ?? spec.arguments, environment: environment, workingDirectory: "/", output: .appendToFile(logFile))
+            return SpawnRequest(
+                arguments: wrapped ?? spec.arguments, environment: environment, workingDirectory: "/", output: .appendToFile(logFile),
+                inheritedDescriptor: spec.inheritedDescriptor
+            )
         }
         environment = environment.mapValues { OptMLPaths.rewrite($0, to: host.folder) }
         if environment["SM_MODEL_DIR"] != nil, environment["SAGEMAKER_BASE_DIR"] == nil { environment["SAGEMAKER_BASE_DIR"] = host.folder }
@@ -109,6 +112,9 @@ public actor LocalExecutor: Executor {
         }
         let arguments = spec.arguments.map { OptMLPaths.rewrite($0, to: host.folder) }
         let wrapped = isolation.wrap(arguments, hostFolder: host.folder, hiddenPaths: [], workingDirectory: directory, cgroupProcs: cgroupProcs)
-        return SpawnRequest(arguments: wrapped ?? arguments, environment: environment, workingDirectory: directory, output: .appendToFile(logFile))
+        return SpawnRequest(
+            arguments: wrapped ?? arguments, environment: environment, workingDirectory: directory, output: .appendToFile(logFile),
+            inheritedDescriptor: spec.inheritedDescriptor
+        )
     }
 }

@@ -20,6 +20,9 @@ struct SpawnRequest: Sendable {
     var output: ChildOutput = .discard
     /// Make the child the leader of a new process group (its pgid is its pid), so one signal reaches all it starts.
     var newProcessGroup = true
+    /// A descriptor of ours (above 2) that the child gets as its fd 3, for example one end of a socketpair; it stays open
+    /// across the child's own `exec`s (the namespace prelude). Nil: the child has nothing above fd 2.
+    var inheritedDescriptor: Int32?
 }
 
 /// Starts processes with `posix_spawn`: default signal dispositions and an empty signal mask in the child (Swift's
@@ -69,7 +72,12 @@ enum Spawner {
             try check(posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0), "stdout action")
             try check(posix_spawn_file_actions_adddup2(&actions, 1, 2), "stderr action")
         }
-        if let addCloseFrom { try check(addCloseFrom(&actions, 3), "closefrom action") }
+        if let descriptor = request.inheritedDescriptor {
+            guard descriptor > 2 else { throw OspreyError(.internalError, "Descriptor \(descriptor) cannot be passed as fd 3.") }
+            // With descriptor == 3, glibc (2.29+) clears its close-on-exec flag, as POSIX asks.
+            try check(posix_spawn_file_actions_adddup2(&actions, descriptor, 3), "inherited descriptor action")
+        }
+        if let addCloseFrom { try check(addCloseFrom(&actions, request.inheritedDescriptor == nil ? 3 : 4), "closefrom action") }
 
         var flags = Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
         if request.newProcessGroup {

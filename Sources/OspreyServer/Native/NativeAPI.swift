@@ -10,15 +10,24 @@ struct NativeAPI: Sendable {
     let events: EventService
     let webhooks: WebhookService
     let secrets: SecretService
+    let training: TrainingService
+    let images: ImageService
+    let metrics: TrainingMetricsService
 
     func handle(_ request: Request, _ auth: AuthenticatedRequest) async throws -> Response {
         let path = request.uri.path
         let principal = auth.principal
         switch (request.method, path) {
         case (.get, "/api/v1/images"):
-            return try Self.json([
-                "images": ImageRegistry.mappings.map { ["image": $0.pattern, "environment": $0.environment, "packages": $0.packages] }
-            ])
+            return try await listImages()
+        case (.post, "/api/v1/images"):
+            return try await addImage(auth)
+        case (.delete, _) where path.hasPrefix(Self.imagesPrefix):
+            return try await removeImage(auth, path: path)
+        case (.get, _) where Self.isTrainingMetricsPath(path):
+            return try await trainingMetrics(request, path: path, accountId: principal.accountId)
+        case (.post, _) where Self.isInterruptPath(path):
+            return try await interruptTrainingJob(path: path, accountId: principal.accountId)
         case (.get, "/api/v1/whoami"):
             return try Self.json(["accessKeyId": principal.accessKeyId, "accountId": principal.accountId, "admin": principal.isAdmin])
         case (.get, "/api/v1/keys"):

@@ -3,10 +3,12 @@ import Hummingbird
 import OspreyCore
 import OspreyServices
 
-/// The SageMaker API (AWS JSON 1.1, `X-Amz-Target: SageMaker.*`, SigV4 service `sagemaker`): training jobs so far.
+/// The SageMaker API (AWS JSON 1.1, `X-Amz-Target: SageMaker.*`, SigV4 service `sagemaker`): training jobs, and real-time
+/// serving's control plane (`ServingHandler`).
 struct SageMakerHandler: Sendable {
     let authenticator: Authenticator
     let training: TrainingService
+    let serving: ServingHandler
     let shapes: ShapeModel
     let clock: any WallClock
 
@@ -26,18 +28,10 @@ struct SageMakerHandler: Sendable {
         case "StopTrainingJob":
             try await training.stop(name: call.string("TrainingJobName") ?? "", accountId: account)
             return AWSJSON.response(.object([:]))
-        case "AddTags":
-            let arn = call.string("ResourceArn") ?? ""
-            let tags = TrainingService.tagMap(call.input["Tags"])
-            try await training.updateTags(arn: arn, accountId: account, set: tags, remove: [])
-            return AWSJSON.response(.object(["Tags": Self.tagList(try await training.tags(arn: arn, accountId: account))]))
-        case "DeleteTags":
-            let keys = (call.list("TagKeys") ?? []).compactMap(\.stringValue)
-            try await training.updateTags(arn: call.string("ResourceArn") ?? "", accountId: account, set: [:], remove: keys)
-            return AWSJSON.response(.object([:]))
-        case "ListTags":
-            let tags = try await training.tags(arn: call.string("ResourceArn") ?? "", accountId: account)
-            return AWSJSON.response(.object(["Tags": Self.tagList(tags)]))
+        case "AddTags", "DeleteTags", "ListTags":
+            return AWSJSON.response(try await tags(call))
+        case let operation where ServingHandler.operations.contains(operation):
+            return AWSJSON.response(try await serving.handle(call))
         default:
             throw OspreyError(.unknownOperation, "Operation \(call.operation) is not supported.")
         }

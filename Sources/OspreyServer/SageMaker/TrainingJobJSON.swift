@@ -47,9 +47,9 @@ enum TrainingJobJSON {
         if let reason = job.failureReason { out["FailureReason"] = .string(reason) }
         if let start = job.trainingStartTime { out["TrainingStartTime"] = time(start) }
         if let end = job.trainingEndTime { out["TrainingEndTime"] = time(end) }
-        if let seconds = job.trainingSeconds(now: now), job.status.isTerminal {
+        if let seconds = job.trainingSeconds(now: now), let billable = job.billableSeconds(now: now), job.status.isTerminal {
             out["TrainingTimeInSeconds"] = .number(Double(seconds))
-            out["BillableTimeInSeconds"] = .number(Double(seconds))
+            out["BillableTimeInSeconds"] = .number(Double(billable))
         }
         return .object(out)
     }

@@ -1,12 +1,22 @@
 public import Foundation
 
 /// Maps training images to local Python environments: `osprey/python` is the plain one; the SageMaker SDK's framework
-/// image URIs (scikit-learn, XGBoost, PyTorch) get an environment with that framework, made on first use.
+/// image URIs (scikit-learn, XGBoost, PyTorch) get an environment with that framework, made on first use. User mappings
+/// come before these (see `Resolver`).
 public enum ImageRegistry {
-    /// A local environment: a name (its folder) and what pip installs into it on top of the plain one.
+    /// A local environment: a name (its folder) and what pip installs into it on top of the plain one, or an existing
+    /// interpreter used as it is.
     public struct Environment: Sendable, Hashable {
         public var name: String
         public var packages: [String]
+        /// An interpreter outside Osprey (a user mapping's `--python`); when set, `packages` is empty and no venv is made.
+        public var python: String?
+
+        public init(name: String, packages: [String], python: String? = nil) {
+            self.name = name
+            self.packages = packages
+            self.python = python
+        }
     }
 
     /// One mapping, as `osprey images list` shows it.
@@ -14,6 +24,10 @@ public enum ImageRegistry {
         public var pattern: String
         public var environment: String
         public var packages: String
+        /// False for a user mapping (`osprey images add`).
+        public var isBuiltIn = true
+        /// A user mapping's interpreter, when it names one.
+        public var python: String?
     }
 
     public static let mappings: [Mapping] = [
@@ -29,7 +43,7 @@ public enum ImageRegistry {
             packages: "torch==<version>.* (CPU)"),
     ]
 
-    /// The environment for `image`, nil when Osprey does not know it.
+    /// The built-in environment for `image`, nil when no built-in mapping knows it.
     public static func environment(for image: String) -> Environment? {
         if image == "osprey/python" || image.hasPrefix("osprey/python:") { return Environment(name: "python", packages: []) }
         guard let slash = image.firstIndex(of: "/"), image[..<slash].contains(".dkr.ecr."),

@@ -5,9 +5,14 @@ import OspreyCore
 
 /// Copies each host's log file into its CloudWatch-style stream, from the offset the store has committed, so a line is
 /// stored once even across restarts; empty lines are skipped.
+///
+/// Each value a metric definition matches becomes a point of the job's metric series (at most
+/// `TrainingMetricPoint.maxPerJob`), stored just before the lines it came from. A point is keyed by its line's position, so a
+/// line read again after a crash between the two writes stores nothing twice.
 actor LogPump {
     let store: any MetadataStore
     let accountId: String
+    let job: String
     let group: String
     /// Host name → log file, and host name → stream name.
     let files: [String: String]
@@ -21,12 +26,13 @@ actor LogPump {
     private(set) var finalMetrics: [FinalMetric] = []
 
     init(
-        store: any MetadataStore, accountId: String, group: String, files: [String: String], streams: [String: String],
+        store: any MetadataStore, accountId: String, job: String, group: String, files: [String: String], streams: [String: String],
         metricDefinitions: [(name: String, regex: String)], redactor: Redactor, clock: any WallClock
     ) {
         self.redactor = redactor
         self.store = store
         self.accountId = accountId
+        self.job = job
         self.group = group
         self.files = files
         self.streams = streams
@@ -34,15 +40,26 @@ actor LogPump {
         self.clock = clock
     }
 
-    /// Records the first capture group of each metric regex that matches `line` as that metric's latest value.
-    private func measure(_ line: String, at time: Date) {
+    /// The valid `MetricDefinitions` of a stored CreateTrainingJob request (for a pump that resumes a job's logs).
+    static func metricDefinitions(of request: JSONValue) -> [(name: String, regex: String)] {
+        (request["AlgorithmSpecification"]?["MetricDefinitions"]?.arrayValue ?? []).compactMap { definition in
+            guard let name = definition["Name"]?.stringValue, let regex = definition["Regex"]?.stringValue else { return nil }
+            return (name, regex)
+        }
+    }
+
+    /// The first capture group of each metric regex that matches `line`, as points; each also becomes its metric's latest value.
+    private func measure(_ line: String, at timestamp: Int64, stream: String, offset: UInt64) -> [TrainingMetricPoint] {
+        var points: [TrainingMetricPoint] = []
         for metric in metrics {
             guard let match = try? metric.regex.firstMatch(in: line), match.output.count > 1,
-                let text = match.output[1].substring, let value = Double(text.trimmingCharacters(in: .whitespaces))
+                let text = match.output[1].substring, let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite
             else { continue }
             finalMetrics.removeAll { $0.name == metric.name }
-            finalMetrics.append(FinalMetric(name: metric.name, value: value, timestamp: time))
+            finalMetrics.append(FinalMetric(name: metric.name, value: value, timestamp: Date(timeIntervalSince1970: Double(timestamp) / 1000)))
+            points.append(TrainingMetricPoint(metric: metric.name, value: value, timestamp: timestamp, stream: stream, offset: Int64(offset)))
         }
+        return points
     }
 
     /// Flushes every 200 ms until cancelled.
@@ -64,8 +81,13 @@ actor LogPump {
                 let chunk = try LogTailer(path: file).read(from: offsets[host] ?? 0, endOfStream: endOfStream)
                 guard chunk.nextOffset != offsets[host] else { break }
                 let now = Int64((clock.now().timeIntervalSince1970 * 1000).rounded())
-                let events = chunk.lines.filter { !$0.text.trimmingCharacters(in: .whitespaces).isEmpty }.map { (timestamp: now, message: redactor.redact($0.text)) }
-                for event in events { measure(event.message, at: clock.now()) }
+                let lines = chunk.lines.filter { !$0.text.trimmingCharacters(in: .whitespaces).isEmpty }
+                let events = lines.map { (timestamp: now, message: redactor.redact($0.text)) }
+                var points: [TrainingMetricPoint] = []
+                for (line, event) in zip(lines, events) { points += measure(event.message, at: now, stream: stream, offset: line.offset) }
+                if !points.isEmpty {
+                    try await store.appendTrainingMetrics(accountId: accountId, jobName: job, points: points, limit: TrainingMetricPoint.maxPerJob)
+                }
                 try await store.appendLogEvents(
                     accountId: accountId, group: group, stream: stream, events: events, ingestionTime: now, sourceOffset: Int64(chunk.nextOffset))
                 offsets[host] = chunk.nextOffset
@@ -76,12 +98,12 @@ actor LogPump {
 
 /// Appends lines to a job's log file (for what Osprey itself reports there, such as pip's output), as the job's own
 /// output is appended: `O_APPEND` writes of whole lines.
-final class LogFileAppender: Sendable {
+public final class LogFileAppender: Sendable {
     let path: String
 
-    init(path: String) { self.path = path }
+    public init(path: String) { self.path = path }
 
-    func append(_ line: String) {
+    public func append(_ line: String) {
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return }
         defer { close(fd) }

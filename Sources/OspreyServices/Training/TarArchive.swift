@@ -2,7 +2,7 @@ import Foundation
 import OspreyCore
 
 /// gzip-compressed tar archives, through the system's `tar`, with every entry checked before anything is extracted.
-enum TarArchive {
+public enum TarArchive {
     /// Packs the contents of `folder` (not the folder itself) into `archive`.
     static func pack(folder: String, into archive: String) throws {
         try run(["tar", "-czf", archive, "-C", folder, "."], what: "pack \(folder)")
@@ -10,7 +10,7 @@ enum TarArchive {
 
     /// Extracts `archive` into `folder`. Throws `.validation` naming the first entry that would land outside `folder`
     /// (an absolute path, a `..` segment, a link pointing out, a device) — and then nothing is written.
-    static func extract(_ archive: String, into folder: String) throws {
+    public static func extract(_ archive: String, into folder: String) throws {
         let listing = try run(["tar", "-tzvf", archive], what: "read \(archive)")
         for line in listing.split(separator: "\n") where !line.isEmpty {
             try check(entry: String(line))

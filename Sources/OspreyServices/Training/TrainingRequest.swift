@@ -28,21 +28,21 @@ struct TrainingRequest: Sendable {
     var maxRuntimeSeconds: Int
     /// `AlgorithmSpecification.MetricDefinitions`: a name and a regex whose first group is the value.
     var metricDefinitions: [(name: String, regex: String)]
+    /// `EnableManagedSpotTraining`: the job may be interrupted and restarted from its checkpoints.
+    var managedSpot: Bool
+    /// `StoppingCondition.MaxWaitTimeInSeconds` (spot only): training plus waiting for capacity.
+    var maxWaitSeconds: Int?
+    /// `CheckpointConfig`: where checkpoints sync to, and the folder under each host's `/opt/ml` they are read from.
+    var checkpoint: (uri: S3URI, relativePath: String)?
 
     /// Reads and checks the request; throws `.validation` with SageMaker-style messages for what the shapes cannot say.
-    init(_ request: JSONValue) throws {
+    init(_ request: JSONValue, images: ImageRegistry.Resolver = ImageRegistry.Resolver(userMappings: [])) throws {
         name = request["TrainingJobName"]?.stringValue ?? ""
         let algorithm = request["AlgorithmSpecification"]
         guard let image = algorithm?["TrainingImage"]?.stringValue else {
             throw OspreyError(.validation, "AlgorithmSpecification.TrainingImage is required: Osprey runs training images, not algorithms.")
         }
-        guard let pythonEnvironment = ImageRegistry.environment(for: image) else {
-            throw OspreyError(
-                .validation,
-                "Unknown training image '\(image)'. Osprey knows: \(ImageRegistry.mappings.map(\.pattern).joined(separator: "; ")) "
-                    + "(see `osprey images list`)."
-            )
-        }
+        let pythonEnvironment = try images.resolve(image)
         self.image = image
         self.pythonEnvironment = pythonEnvironment
         if let entry = algorithm?["ContainerEntrypoint"]?.arrayValue {
@@ -84,6 +84,26 @@ struct TrainingRequest: Sendable {
             throw OspreyError(.validation, "ResourceConfig.InstanceCount must be between 1 and 16 on the local executor, not \(instanceCount).")
         }
         maxRuntimeSeconds = Int(request["StoppingCondition"]?["MaxRuntimeInSeconds"]?.numberValue ?? 86_400)
+        managedSpot = request["EnableManagedSpotTraining"]?.boolValue ?? false
+        maxWaitSeconds = request["StoppingCondition"]?["MaxWaitTimeInSeconds"]?.numberValue.map { Int($0) }
+        if managedSpot {
+            guard let maxWait = maxWaitSeconds, maxWait >= maxRuntimeSeconds else {
+                throw OspreyError(
+                    .validation, "Invalid MaxWaitTimeInSeconds. It must be present and be greater than or equal to MaxRuntimeInSeconds")
+            }
+        } else if maxWaitSeconds != nil {
+            throw OspreyError(
+                .validation, "Invalid MaxWaitTimeInSeconds. It is only supported when EnableManagedSpotTraining is set to true")
+        }
+        if let config = request["CheckpointConfig"] {
+            let uri = try S3URI(config["S3Uri"]?.stringValue ?? "", field: "CheckpointConfig.S3Uri")
+            let local = config["LocalPath"]?.stringValue ?? "/opt/ml/checkpoints"
+            let relative = local.hasPrefix("/opt/ml/") ? String(local.dropFirst("/opt/ml/".count)) : ""
+            guard !relative.isEmpty, !relative.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) else {
+                throw OspreyError(.validation, "CheckpointConfig.LocalPath must be a folder under /opt/ml/, not '\(local)'.")
+            }
+            checkpoint = (uri, relative.hasSuffix("/") ? String(relative.dropLast()) : relative)
+        }
         metricDefinitions = []
         for definition in algorithm?["MetricDefinitions"]?.arrayValue ?? [] {
             let name = definition["Name"]?.stringValue ?? ""

@@ -29,16 +29,25 @@ public actor TrainingService {
     let logger: Logger
     /// Opens a secret of an account by name (nil when there is none), for `osprey-secret:NAME` environment values.
     let secret: @Sendable (_ accountId: String, _ name: String) async throws -> String?
+    let settings: TrainingSettings
+    private let capacity: TrainingCapacity
+    private let channelCache: ChannelCache
     private var stopRequests: Set<String> = []
+    private var interruptRequests: Set<String> = []
+    /// Jobs waiting for capacity: cancelling the wait stops the job before it runs.
+    private var capacityWaits: [String: Task<Void, any Error>] = [:]
 
     /// Environment values of this form name a secret, resolved only in the job's process.
     public static let secretPrefix = "osprey-secret:"
 
     public init(
         store: any MetadataStore, objects: ObjectService, executor: LocalExecutor, dataDir: String, environmentsDir: String,
-        hiddenPaths: [String], clock: any WallClock, deployment: Deployment, logger: Logger,
+        hiddenPaths: [String], clock: any WallClock, deployment: Deployment, logger: Logger, settings: TrainingSettings = TrainingSettings(),
         secret: @escaping @Sendable (_ accountId: String, _ name: String) async throws -> String?
     ) {
+        self.settings = settings
+        self.capacity = TrainingCapacity(overrides: settings.slots)
+        self.channelCache = ChannelCache(root: dataDir + "/cache/channels", limitBytes: settings.channelCacheBytes)
         self.secret = secret
         self.store = store
         self.objects = objects
@@ -55,8 +64,9 @@ public actor TrainingService {
 
     /// Records a new job (InProgress/Starting) and starts running it; returns at once.
     public func create(_ request: JSONValue, accountId: String) async throws -> TrainingJob {
-        let parsed = try TrainingRequest(request)
+        let parsed = try TrainingRequest(request, images: try await ImageService(store: store, clock: clock).resolver())
         try Names.validateResourceName(parsed.name, field: "trainingJobName")
+        try capacity.check(type: parsed.instanceType, count: parsed.instanceCount)
         _ = try await objects.bucket(parsed.output.bucket, accountId: accountId)
         for (key, value) in parsed.environment.sorted(by: { $0.key < $1.key }) where value.hasPrefix(Self.secretPrefix) {
             let name = String(value.dropFirst(Self.secretPrefix.count))
@@ -140,6 +150,22 @@ public actor TrainingService {
         }
         stopRequests.insert(key(job))
         _ = try await apply(.stopRequested, to: job)
+        capacityWaits[key(job)]?.cancel()
+    }
+
+    /// Simulates a spot interruption of a running managed-spot job: its processes are stopped, its checkpoints synced, and
+    /// it restarts after the spot restart delay (`osprey jobs interrupt`).
+    public func interrupt(name: String, accountId: String) async throws {
+        let job = try await describe(name: name, accountId: accountId)
+        guard job.request["EnableManagedSpotTraining"]?.boolValue == true else {
+            throw OspreyError(.validation, "Training job \(name) is not a managed spot training job; only those can be interrupted.")
+        }
+        guard job.status == .inProgress, job.secondaryStatus == .training else {
+            throw OspreyError(
+                .validation,
+                "Training job \(name) can be interrupted only while it trains; it is \(job.status.rawValue)/\(job.secondaryStatus.rawValue).")
+        }
+        interruptRequests.insert(key(job))
     }
 
     /// After a restart: a job that was running when the server stopped has lost its supervisor. Its processes (found by pid
@@ -179,7 +205,8 @@ public actor TrainingService {
             names[host] = stream.name
         }
         let pump = LogPump(
-            store: store, accountId: job.accountId, group: Self.logGroup, files: files, streams: names, metricDefinitions: [],
+            store: store, accountId: job.accountId, job: job.name, group: Self.logGroup, files: files, streams: names,
+            metricDefinitions: LogPump.metricDefinitions(of: job.request),
             redactor: try await resolveSecrets(Self.environment(of: job), accountId: job.accountId).redactor, clock: clock)
         try await pump.flush(endOfStream: true)
     }
@@ -188,7 +215,38 @@ public actor TrainingService {
 
     // MARK: Running a job
 
+    /// Why a run of the job's processes ended.
+    enum RunEnd: Sendable, Equatable {
+        /// The processes ended by themselves.
+        case exited
+        case stopped(StopCause)
+        /// Managed spot: the capacity was reclaimed (`osprey jobs interrupt`, or a random interruption).
+        case interrupted
+    }
+
+    /// Waits for capacity, runs the job, and gives the capacity back.
     private func run(_ created: TrainingJob, _ request: TrainingRequest) async {
+        let wait = Task {
+            try await capacity.acquire(type: request.instanceType, count: request.instanceCount) { message in
+                _ = try? await self.apply(.waiting(message: message), to: created)
+            }
+        }
+        capacityWaits[key(created)] = wait
+        let acquired = (try? await wait.value) != nil
+        capacityWaits[key(created)] = nil
+        guard acquired else {
+            // Stopped while it waited: nothing ran, nothing to upload.
+            if let current = try? await store.trainingJob(name: created.name, accountId: created.accountId), !current.status.isTerminal {
+                _ = try? await apply(.stopped(.request), to: current)
+            }
+            stopRequests.remove(key(created))
+            return
+        }
+        await execute(created, request)
+        await capacity.release(type: request.instanceType, count: request.instanceCount)
+    }
+
+    private func execute(_ created: TrainingJob, _ request: TrainingRequest) async {
         var job = created
         let root = "\(dataDir)/jobs/\(job.accountId)/\(job.name)"
         do {
@@ -205,8 +263,7 @@ public actor TrainingService {
             let contract = try TrainingContract(description)
             let layout = try JobLayout.prepare(jobRoot: root, contract: contract)
             try await download(request, into: layout, accountId: job.accountId)
-            var python = try await frameworkPython(request.pythonEnvironment, logDirectory: root + "/logs", host: layout.hosts.first?.hostName)
-            python = try await installRequirements(layout: layout, python: python, logDirectory: root + "/logs")
+            let python = try await python(for: request.pythonEnvironment, layout: layout, logDirectory: root + "/logs")
             let arguments = try request.entrypoint ?? contract.scriptModeArguments(python: python)
             let resolved = try await resolveSecrets(request.environment, accountId: job.accountId)
             let redactor = resolved.redactor
@@ -216,38 +273,74 @@ public actor TrainingService {
             environment["TRAINING_JOB_NAME"] = request.name
             let spec = try LaunchSpec.training(
                 contract: contract, layout: layout, arguments: arguments, environment: environment, logDirectory: root + "/logs",
-                hiddenPaths: hiddenPaths
+                memoryLimitBytes: InstanceSize(request.instanceType).memoryGiB << 30, hiddenPaths: hiddenPaths
             )
             let epoch = Int(clock.now().timeIntervalSince1970)
             var streams: [String: String] = [:]
+            var logFiles: [String: String] = [:]
             for (index, host) in layout.hosts.enumerated() {
                 let stream = "\(request.name)/algo-\(index + 1)-\(epoch)"
                 streams[host.hostName] = stream
+                logFiles[host.hostName] = spec.logDirectory + "/" + host.hostName + ".log"
                 try await store.createLogStream(
                     accountId: job.accountId, group: Self.logGroup, stream: stream, creationTime: Self.millis(clock.now()))
             }
-            if stopRequested(job) { return try await finishStopped(job, layout: layout, request: request, maxRuntime: false) }
-            job = try await apply(.training, to: job)
-            let running = try await executor.start(spec)
-            // Where its processes are, so a restarted server can find and stop them.
-            var withRuntime = try await describe(name: job.name, accountId: job.accountId)
-            withRuntime.runtime = try JSONValue.parse(Array(JSONEncoder().encode(running.processes)))
-            _ = try await store.updateTrainingJob(withRuntime, expectedModified: withRuntime.lastModifiedTime, event: nil)
+            if stopRequested(job) { return try await finishStopped(job, layout: layout, request: request, cause: .request) }
+            // One pump for every run of the processes: a restarted run appends to the same log files.
             let logs = LogPump(
-                store: store, accountId: job.accountId, group: Self.logGroup, files: running.logFiles, streams: streams,
+                store: store, accountId: job.accountId, job: job.name, group: Self.logGroup, files: logFiles, streams: streams,
                 metricDefinitions: request.metricDefinitions, redactor: redactor, clock: clock
             )
             let pump = Task { await logs.follow() }
-            let watchdog = Task { await self.watch(job: created, running: running, maxRuntime: request.maxRuntimeSeconds) }
-            let exits = await running.wait()
-            watchdog.cancel()
+            let checkpoints = request.checkpoint.map { CheckpointSync(objects: objects, uri: $0.uri, accountId: job.accountId) }
+            let checkpointFolders = layout.hosts.map { $0.path + "/" + (request.checkpoint?.relativePath ?? "checkpoints") }
+            var runtimeUsed: Duration = .zero
+            var ended: RunEnd?
+            var exits: [HostExit]
+            var running: RunningJob
+            repeat {
+                try await checkpoints?.restore(into: checkpointFolders)
+                job = try await apply(.training, to: job)
+                let started = ContinuousClock.now
+                running = try await executor.start(spec)
+                if let host = layout.hosts.first, !running.notes.isEmpty, ended == nil {
+                    LogFileAppender(path: root + "/logs/" + host.hostName + ".log").append(running.notes.joined(separator: "\n"))
+                }
+                // Where its processes are, so a restarted server can find and stop them.
+                var withRuntime = try await describe(name: job.name, accountId: job.accountId)
+                withRuntime.runtime = try JSONValue.parse(Array(JSONEncoder().encode(running.processes)))
+                _ = try await store.updateTrainingJob(withRuntime, expectedModified: withRuntime.lastModifiedTime, event: nil)
+                let syncing = checkpoints.map { sync in Task { await self.syncPeriodically(sync, folders: checkpointFolders) } }
+                let watchdog = Task {
+                    await self.watch(job: created, request: request, running: running, runtimeLeft: .seconds(request.maxRuntimeSeconds) - runtimeUsed)
+                }
+                exits = await running.wait()
+                watchdog.cancel()
+                ended = await watchdog.value
+                syncing?.cancel()
+                _ = await syncing?.value
+                try await checkpoints?.upload(from: checkpointFolders)
+                runtimeUsed += ContinuousClock.now - started
+                if ended == .interrupted {
+                    job = try await apply(.interrupted, to: job)
+                    try? await Task.sleep(for: settings.spotRestartDelay)
+                    if stopRequested(job) {
+                        ended = .stopped(.request)
+                    } else if let maxWait = request.maxWaitSeconds, clock.now().timeIntervalSince(job.creationTime) >= Double(maxWait) {
+                        ended = .stopped(.maxWait)
+                    } else {
+                        job = try await apply(.restarting, to: job)
+                    }
+                }
+            } while ended == .interrupted
+            let end = ended ?? .exited
             pump.cancel()
             _ = await pump.value
             try await logs.flush(endOfStream: true)
             job.finalMetrics = await logs.finalMetrics
-            let timedOut = await watchdog.value
-            if stopRequested(job) || timedOut {
-                return try await finishStopped(job, layout: layout, request: request, maxRuntime: timedOut)
+            interruptRequests.remove(key(job))
+            if case .stopped(let cause) = end {
+                return try await finishStopped(job, layout: layout, request: request, cause: cause)
             }
             if let failure = exits.first(where: { !$0.succeeded }) {
                 let folder = layout.hosts.first { $0.hostName == failure.host }?.path ?? root
@@ -269,29 +362,59 @@ public actor TrainingService {
         }
     }
 
-    /// Sleeps until the job's processes must stop (a stop request, or `MaxRuntimeInSeconds`); returns whether the runtime ran out.
-    func watch(job: TrainingJob, running: RunningJob, maxRuntime: Int) async -> Bool {
-        let deadline = ContinuousClock.now + .seconds(maxRuntime)
+    /// Uploads changed checkpoint files every `checkpointSyncInterval` until cancelled.
+    private func syncPeriodically(_ sync: CheckpointSync, folders: [String]) async {
         while !Task.isCancelled {
-            if stopRequested(job) {
-                await running.stop(grace: .seconds(5))
-                return false
+            try? await Task.sleep(for: settings.checkpointSyncInterval)
+            do {
+                try await sync.upload(from: folders)
+            } catch {
+                logger.warning("Could not sync checkpoints", metadata: ["error": "\(error)"])
             }
-            if ContinuousClock.now >= deadline {
-                await running.stop(grace: .seconds(5))
-                return true
-            }
-            try? await Task.sleep(for: .milliseconds(100))
         }
-        return false
     }
 
-    private func finishStopped(_ job: TrainingJob, layout: JobLayout, request: TrainingRequest, maxRuntime: Bool) async throws {
+    /// Sleeps until the job's processes must stop, stops them and says why; `.exited` when cancelled first (they ended).
+    ///
+    /// Stop requests are seen from this server at once and from the store (another server's StopTrainingJob) within a second.
+    func watch(job: TrainingJob, request: TrainingRequest, running: RunningJob, runtimeLeft: Duration) async -> RunEnd {
+        let runtimeDeadline = ContinuousClock.now + runtimeLeft
+        let waitDeadline = request.maxWaitSeconds.map { job.creationTime.addingTimeInterval(Double($0)) }
+        let tick = Duration.milliseconds(100)
+        // Chance per tick of a random spot interruption.
+        let interruptionChance = request.managedSpot ? settings.spotInterruptionsPerHour * 0.1 / 3600 : 0
+        var ticks = 0
+        while !Task.isCancelled {
+            var end: RunEnd?
+            if stopRequested(job) {
+                end = .stopped(.request)
+            } else if let waitDeadline, clock.now() >= waitDeadline {
+                end = .stopped(.maxWait)
+            } else if ContinuousClock.now >= runtimeDeadline {
+                end = .stopped(.maxRuntime)
+            } else if interruptRequests.contains(key(job)) || Double.random(in: 0..<1) < interruptionChance {
+                interruptRequests.remove(key(job))
+                end = .interrupted
+            } else if ticks % 10 == 9, (try? await store.trainingJob(name: job.name, accountId: job.accountId))?.status == .stopping {
+                stopRequests.insert(key(job))
+                end = .stopped(.request)
+            }
+            if let end {
+                await running.stop(grace: .seconds(5))
+                return end
+            }
+            ticks += 1
+            try? await Task.sleep(for: tick)
+        }
+        return .exited
+    }
+
+    private func finishStopped(_ job: TrainingJob, layout: JobLayout, request: TrainingRequest, cause: StopCause) async throws {
         var job = try await describe(name: job.name, accountId: job.accountId)
         if job.status == .inProgress { job = try await apply(.stopRequested, to: job) }
         job = try await apply(.uploading, to: job)
         job = try await upload(layout: layout, request: request, accountId: job.accountId)
-        _ = try await apply(.stopped(maxRuntimeExceeded: maxRuntime), to: job)
+        _ = try await apply(.stopped(cause), to: job)
         stopRequests.remove(key(job))
     }
 
@@ -300,11 +423,11 @@ public actor TrainingService {
         guard let host = layout.hosts.first else { throw OspreyError(.internalError, "The job has no host folder.") }
         let model = layout.jobRoot + "/model.tar.gz"
         try TarArchive.pack(folder: host.modelDirectory, into: model)
-        try await putFile(model, to: request.modelArtifacts, contentType: "application/x-tar", accountId: accountId)
+        try await objects.upload(model, to: request.modelArtifacts, contentType: "application/x-tar", accountId: accountId)
         if let contents = try? FileManager.default.contentsOfDirectory(atPath: host.outputDataDirectory), !contents.isEmpty {
             let output = layout.jobRoot + "/output.tar.gz"
             try TarArchive.pack(folder: host.outputDataDirectory, into: output)
-            try await putFile(output, to: request.outputArchive, contentType: "application/x-tar", accountId: accountId)
+            try await objects.upload(output, to: request.outputArchive, contentType: "application/x-tar", accountId: accountId)
         }
         var job = try await describe(name: request.name, accountId: accountId)
         job.modelArtifacts = request.modelArtifacts.description
@@ -313,62 +436,54 @@ public actor TrainingService {
 
     // MARK: Data
 
-    /// Copies each channel's objects under its prefix into every host's channel folder (`ShardedByS3Key`: host i gets every
-    /// i-th key).
+    /// Places each channel's objects under its prefix into every host's channel folder (`ShardedByS3Key`: host i gets every
+    /// i-th key), several at a time, from the channel cache; then fetches and extracts the source archive.
     private func download(_ request: TrainingRequest, into layout: JobLayout, accountId: String) async throws {
+        var placements: [(bucket: String, key: String, destinations: [String])] = []
         for channel in request.channels {
             let (bucket, prefix, keys) = try await channelObjects(channel, accountId: accountId)
             guard !keys.isEmpty else {
                 throw OspreyError(.validation, "No S3 objects found under S3 URL \"s3://\(bucket)/\(prefix)\" given in input data source.")
             }
-            for (hostIndex, host) in layout.hosts.enumerated() {
-                for (index, key) in keys.enumerated() where !channel.sharded || index % layout.hosts.count == hostIndex {
-                    var relative = String(key.dropFirst(prefix.count))
-                    while relative.hasPrefix("/") { relative.removeFirst() }
-                    if relative.isEmpty { relative = (key as NSString).lastPathComponent }
-                    guard !TarArchive.escapes(relative, from: ""), !relative.hasPrefix("/") else {
-                        throw OspreyError(.validation, "The S3 key '\(key)' would land outside the channel folder.")
-                    }
-                    try await getFile(bucket: bucket, key: key, to: host.channelDirectory(channel.name) + "/" + relative, accountId: accountId)
+            for (index, key) in keys.enumerated() {
+                let relative = try relativePath(of: key, under: prefix)
+                let destinations = layout.hosts.enumerated()
+                    .filter { hostIndex, _ in !channel.sharded || index % layout.hosts.count == hostIndex }
+                    .map { $0.element.channelDirectory(channel.name) + "/" + relative }
+                placements.append((bucket, key, destinations))
+            }
+        }
+        let objects = self.objects
+        let cache = channelCache
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, placement) in placements.enumerated() {
+                if index >= 8 { try await group.next() }
+                group.addTask {
+                    let record = try await objects.object(bucket: placement.bucket, key: placement.key, accountId: accountId)
+                    try await cache.place(record, accountId: accountId, at: placement.destinations, objects: objects)
                 }
             }
+            try await group.waitForAll()
         }
         let program = request.hyperparameters["sagemaker_submit_directory"].map(Self.decodeHyperparameter)
         if let source = program, source.hasPrefix("s3://") {
             let uri = try S3URI(source, field: "sagemaker_submit_directory")
             let archive = layout.jobRoot + "/sourcedir.tar.gz"
-            try await getFile(bucket: uri.bucket, key: uri.key, to: archive, accountId: accountId)
+            try await objects.download(try await objects.object(bucket: uri.bucket, key: uri.key, accountId: accountId), to: archive,
+                                       accountId: accountId)
             for host in layout.hosts { try TarArchive.extract(archive, into: host.codeDirectory) }
         }
     }
 
-    /// The interpreter of the image's environment: the plain venv, or one with the framework's packages, made on first use
-    /// (pip's output goes to the first host's log) and cached by the package list and the interpreter.
-    private func frameworkPython(_ environment: ImageRegistry.Environment, logDirectory: String, host: String?) async throws -> String {
-        let base = try await PythonEnvironment.ensure(at: "\(environmentsDir)/python")
-        guard !environment.packages.isEmpty, let host else { return base }
-        let specs = environmentsDir + "/images"
-        try FileManager.default.createDirectory(atPath: specs, withIntermediateDirectories: true)
-        let file = specs + "/\(environment.name).txt"
-        let text = environment.packages.joined(separator: "\n") + "\n"
-        if (try? String(contentsOfFile: file, encoding: .utf8)) != text { try text.write(toFile: file, atomically: true, encoding: .utf8) }
-        try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
-        let log = LogFileAppender(path: logDirectory + "/" + host + ".log")
-        log.append("Preparing the \(environment.name) environment (\(environment.packages.joined(separator: ", ")))")
-        return try await PythonEnvironment.installRequirements(
-            file, baseVenvPython: base, cacheRoot: environmentsDir + "/requirements", log: { log.append($0) })
-    }
-
-    /// Installs `code/requirements.txt` (when the source has one) into an environment cached by the file's bytes and the
-    /// interpreter; pip's output goes to the first host's log. Returns the interpreter to run the job with.
-    private func installRequirements(layout: JobLayout, python: String, logDirectory: String) async throws -> String {
-        guard let host = layout.hosts.first else { return python }
-        let requirements = host.codeDirectory + "/requirements.txt"
-        guard FileManager.default.fileExists(atPath: requirements) else { return python }
+    /// The interpreter to run the job with: the image's environment, plus `code/requirements.txt` when the source has one;
+    /// pip's output goes to the first host's log.
+    private func python(for environment: ImageRegistry.Environment, layout: JobLayout, logDirectory: String) async throws -> String {
+        guard let host = layout.hosts.first else { throw OspreyError(.internalError, "The job has no host folder.") }
         try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
         let log = LogFileAppender(path: logDirectory + "/" + host.hostName + ".log")
-        return try await PythonEnvironment.installRequirements(
-            requirements, baseVenvPython: python, cacheRoot: environmentsDir + "/requirements", log: { log.append($0) })
+        let environments = PythonEnvironments(root: environmentsDir)
+        let python = try await environments.python(for: environment) { log.append($0) }
+        return try await environments.adding(requirements: host.codeDirectory + "/requirements.txt", to: python) { log.append($0) }
     }
 
     /// The environment with `osprey-secret:NAME` values replaced by the secrets, and a redactor that masks those values.
@@ -395,15 +510,7 @@ public actor TrainingService {
         -> (bucket: String, prefix: String, keys: [String])
     {
         guard channel.manifest else {
-            var keys: [String] = []
-            var after: String?
-            repeat {
-                let page = try await objects.list(
-                    bucket: channel.bucket, prefix: channel.prefix, delimiter: nil, after: after, maxKeys: 1000, accountId: accountId)
-                keys += page.objects.map(\.key)
-                after = page.isTruncated ? page.next : nil
-            } while after != nil
-            return (channel.bucket, channel.prefix, keys)
+            return (channel.bucket, channel.prefix, try await objects.allKeys(bucket: channel.bucket, prefix: channel.prefix, accountId: accountId))
         }
         let record = try await objects.object(bucket: channel.bucket, key: channel.prefix, accountId: accountId)
         guard record.size <= 16 << 20 else { throw OspreyError(.validation, "The manifest of channel '\(channel.name)' is over 16 MiB.") }
@@ -424,30 +531,6 @@ public actor TrainingService {
             return base.key + relative
         }
         return (base.bucket, base.key, keys)
-    }
-
-    private func getFile(bucket: String, key: String, to path: String, accountId: String) async throws {
-        let record = try await objects.object(bucket: bucket, key: key, accountId: accountId)
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw OspreyError(.internalError, "Cannot write \(path).")
-        }
-        defer { try? handle.close() }
-        try await objects.read(record, range: nil) { chunk in
-            try handle.write(contentsOf: Data(chunk.readableBytesView))
-        }
-    }
-
-    /// Streams a local file (a model archive can be large) into an object.
-    private func putFile(_ path: String, to uri: S3URI, contentType: String, accountId: String) async throws {
-        let objects = self.objects
-        try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
-            let size = try await handle.info().size
-            _ = try await objects.putObject(
-                .init(bucket: uri.bucket, key: uri.key, contentType: contentType, metadata: [:], length: size), accountId: accountId,
-                body: handle.readChunks(in: 0..<size, chunkLength: .mebibytes(1))
-            )
-        }
     }
 
     // MARK: State

@@ -12,6 +12,12 @@ struct EndToEndTrainingTests {
         try await EndToEnd.scenario("training_boto3.py")
     }
 
+    @Test("managed spot: interruptions resume from checkpoints, MaxWait; the capacity queue; the channel cache")
+    func spotCapacityAndCache() async throws {
+        try await EndToEnd.scenario(
+            "training_spot.py", settings: ["OSPREY_SPOT_RESTART_DELAY": "1.5", "OSPREY_TRAINING_SLOTS": "ml.c5.xlarge=1"])
+    }
+
     @Test("a job running through a kill -9 of the server is Failed after the restart, its process gone, its log whole")
     func trainingAcrossAServerKill() async throws {
         try await EndToEnd.withServer("training-restart", database: nil) { server in

@@ -77,12 +77,13 @@ enum EndToEnd {
     static func withServer<T>(
         _ label: String,
         database: String? = nil,
+        settings: [String: String] = [:],
         _ body: (ServerProcess) async throws -> T
     ) async throws -> T {
         await gate.acquire()
         let server: ServerProcess
         do {
-            server = try ServerProcess(label: label, database: database)
+            server = try ServerProcess(label: label, database: database, settings: settings)
         } catch {
             await gate.release()
             throw error
@@ -106,8 +107,9 @@ enum EndToEnd {
     }
 
     /// Runs a scenario script against a fresh server and fails the test with its output when it fails.
-    static func scenario(_ script: String, _ arguments: [String] = []) async throws {
-        try await withServer(script) { server in
+    /// `settings` are server settings by their `OSPREY_*` variable names.
+    static func scenario(_ script: String, _ arguments: [String] = [], settings: [String: String] = [:]) async throws {
+        try await withServer(script, settings: settings) { server in
             try await server.runPythonExpectingSuccess(script, arguments)
         }
     }
@@ -181,6 +183,8 @@ final class ServerProcess: @unchecked Sendable {
     let scratch: URL
     let port: Int
     let database: String?
+    /// Extra `OSPREY_*` variables for the server.
+    let settings: [String: String]
     let accessKeyID: String
     let secretAccessKey: String
     let binary: String
@@ -191,8 +195,9 @@ final class ServerProcess: @unchecked Sendable {
     private var process: ChildProcess?
     private var launches = 0
 
-    init(label: String, database: String? = nil) throws {
+    init(label: String, database: String? = nil, settings: [String: String] = [:]) throws {
         self.label = label
+        self.settings = settings
         self.binary = try EndToEnd.ospreyBinary()
         let id = UUID().uuidString.lowercased().prefix(8)
         root = FileManager.default.temporaryDirectory.appendingPathComponent("osprey-e2e-\(id)")
@@ -215,6 +220,7 @@ final class ServerProcess: @unchecked Sendable {
         var environment = EndToEnd.environment
         environment["OSPREY_ROOT_ACCESS_KEY_ID"] = accessKeyID
         environment["OSPREY_ROOT_SECRET_ACCESS_KEY"] = secretAccessKey
+        environment.merge(settings) { $1 }
         let log = lock.withLock { () -> URL in
             launches += 1
             return root.appendingPathComponent("server-\(launches).log")
@@ -323,6 +329,7 @@ final class ServerProcess: @unchecked Sendable {
         environment["PYTHONDONTWRITEBYTECODE"] = "1"
         environment["OSPREY_DATA_DIR"] = dataDir.path
         environment["OSPREY_E2E_SCRATCH"] = scratch.path
+        environment["OSPREY_BIN"] = binary
         for (key, value) in extra { environment[key] = value }
         return environment
     }

@@ -1,0 +1,128 @@
+import Foundation
+import Logging
+import OspreyCore
+import Synchronization
+
+/// The workers of one container of one variant: picks the least busy for each call, and replaces a worker whose process
+/// ends while the pool is open.
+final class WorkerPool: Sendable {
+    /// Starts one worker with the given (unique) name.
+    typealias Starter = @Sendable (_ name: String) async throws -> any InferenceWorker
+
+    private struct State {
+        var workers: [any InferenceWorker] = []
+        var closed = false
+        /// Replacements started in a row that ended again within a minute; replacing stops after a few.
+        var recentFailures: [ContinuousClock.Instant] = []
+    }
+
+    /// A name for logs: `endpoint/variant/container`.
+    let label: String
+    private let start: Starter
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    init(label: String, logger: Logger, start: @escaping Starter) {
+        self.label = label
+        self.logger = logger
+        self.start = start
+    }
+
+    var count: Int { state.withLock { $0.workers.count } }
+
+    /// Starts `count` more workers at once; when one fails, the others started by this call are stopped and its error thrown.
+    func grow(by count: Int) async throws {
+        try await withThrowingTaskGroup(of: (any InferenceWorker).self) { group in
+            for _ in 0..<count { group.addTask { try await self.start(Self.newName()) } }
+            var started: [any InferenceWorker] = []
+            do {
+                for try await worker in group { started.append(worker) }
+            } catch {
+                group.cancelAll()
+                while let worker = try? await group.next() { started.append(worker) }
+                for worker in started { await worker.stop() }
+                throw error
+            }
+            let accepted = state.withLock { state -> Bool in
+                guard !state.closed else { return false }
+                state.workers += started
+                return true
+            }
+            guard accepted else {
+                for worker in started { await worker.stop() }
+                return
+            }
+            for worker in started { watch(worker) }
+        }
+    }
+
+    /// Stops the `count` least busy workers (after their calls finish; see `InferenceWorker.stop`).
+    func shrink(by count: Int) async {
+        let removed = state.withLock { state -> [any InferenceWorker] in
+            let chosen = state.workers.sorted { $0.inFlight < $1.inFlight }.prefix(count).map(\.name)
+            let removed = state.workers.filter { chosen.contains($0.name) }
+            state.workers.removeAll { chosen.contains($0.name) }
+            return removed
+        }
+        for worker in removed { await Self.drain(worker) }
+    }
+
+    /// The least busy worker, preferring one not named `avoiding`; nil when the pool has none.
+    func pick(avoiding: String? = nil) -> (any InferenceWorker)? {
+        state.withLock { state in
+            var best: (any InferenceWorker)?
+            var bestLoad = Int.max
+            for worker in state.workers {
+                let load = worker.inFlight + (worker.name == avoiding ? 1_000_000 : 0)
+                if load < bestLoad {
+                    best = worker
+                    bestLoad = load
+                }
+            }
+            return best
+        }
+    }
+
+    /// Closes the pool and stops every worker once its calls are answered (at most 30 s).
+    func close() async {
+        let workers = state.withLock { state -> [any InferenceWorker] in
+            state.closed = true
+            defer { state.workers = [] }
+            return state.workers
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for worker in workers { group.addTask { await Self.drain(worker) } }
+        }
+    }
+
+    private static func drain(_ worker: any InferenceWorker) async {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while worker.inFlight > 0, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+        await worker.stop()
+    }
+
+    /// Replaces `worker` when its process ends while it is still in the pool.
+    private func watch(_ worker: any InferenceWorker) {
+        Task {
+            let ending = await worker.waitUntilExited()
+            let replace = state.withLock { state -> Bool in
+                guard !state.closed, state.workers.contains(where: { $0.name == worker.name }) else { return false }
+                state.workers.removeAll { $0.name == worker.name }
+                let now = ContinuousClock.now
+                state.recentFailures = state.recentFailures.filter { now - $0 < .seconds(60) } + [now]
+                return state.recentFailures.count <= 5
+            }
+            guard replace else { return }
+            logger.warning("A model worker ended; starting another", metadata: ["pool": "\(label)", "ending": "\(ending)"])
+            do {
+                try await grow(by: 1)
+            } catch {
+                logger.error("Could not replace a model worker", metadata: ["pool": "\(label)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private static func newName() -> String {
+        "w" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20)
+    }
+}
