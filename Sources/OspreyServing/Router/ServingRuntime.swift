@@ -7,9 +7,9 @@ public import OspreyServices
 import Synchronization
 
 /// The data plane of real-time endpoints: brings up each variant's model workers, routes invocations to them by weight,
-/// and swaps fleets when an endpoint is updated.
+/// and moves traffic to a new fleet when an endpoint is updated (see `deploy`).
 ///
-/// The routing table is read without suspending (a lock around a dictionary of immutable fleets), so an invocation costs
+/// The routing table is read without suspending (a lock around a dictionary of immutable routes), so an invocation costs
 /// one lookup, one weighted choice and one call to the least busy worker.
 public final class ServingRuntime: EndpointRuntime {
     /// What a worker answered and which variant answered it.
@@ -25,7 +25,7 @@ public final class ServingRuntime: EndpointRuntime {
     private let dataDir: String
     private let hiddenPaths: [String]
     private let logger: Logger
-    private let fleets = Mutex<[String: Fleet]>([:])
+    private let routes = Mutex<[String: Route]>([:])
 
     public init(
         objects: ObjectService, images: ImageService, environments: PythonEnvironments, executor: LocalExecutor, dataDir: String,
@@ -44,78 +44,93 @@ public final class ServingRuntime: EndpointRuntime {
 
     /// Sends `request` through the endpoint: to `targetVariant`, or to a variant chosen by weight; through each container
     /// of an inference pipeline in turn. A worker that ends before answering gets the request once more on another worker.
+    /// During a deployment, the new fleet's share of requests goes to it; one it fails is answered by the old fleet.
     ///
     /// Throws `.notFound` for an endpoint with no fleet here and `.validation` for an unknown variant; `.unavailable` when no
     /// worker could answer. A model's own error is an answer with its status, not a throw.
     public func invoke(endpointName: String, accountId: String, targetVariant: String?, request: InvocationRequest) async throws -> Routed {
-        guard let fleet = fleets.withLock({ $0[Self.key(accountId, endpointName)] }) else {
+        guard let route = routes.withLock({ $0[Self.key(accountId, endpointName)] }) else {
             throw OspreyError(.notFound, "Endpoint \(endpointName) of account \(accountId) not found.")
         }
-        let variant = try fleet.choose(targetVariant)
-        var message = request
-        var response = InvocationResponse(status: 500, body: ByteBuffer())
-        for (index, stage) in variant.stages.enumerated() {
-            if index < variant.stages.count - 1 { message.accept = nil }
-            response = try await call(stage, message, retry: true)
-            guard (200..<300).contains(response.status), index < variant.stages.count - 1 else { break }
-            message = InvocationRequest(
-                body: response.body, contentType: response.contentType, accept: request.accept, customAttributes: request.customAttributes)
-        }
-        return Routed(variant: variant.name, response: response)
-    }
-
-    private func call(_ pool: WorkerPool, _ request: InvocationRequest, retry: Bool, avoiding: String? = nil) async throws -> InvocationResponse {
-        guard let worker = pool.pick(avoiding: avoiding) else {
-            throw OspreyError(.unavailable, "No model worker of \(pool.label) is running; the endpoint is starting one.")
-        }
+        guard let shift = route.shift, shift.fleet.serves(targetVariant),
+            targetVariant != nil || !route.primary.serves(nil) || Double.random(in: 0..<1) < shift.share
+        else { return try await route.primary.invoke(targetVariant, request) }
+        let started = ContinuousClock.now
+        var failure: (any Error)?
         do {
-            return try await worker.invoke(request)
-        } catch let error as OspreyError where retry && error.workerFailure?.retryable == true {
-            return try await call(pool, request, retry: false, avoiding: worker.name)
+            let routed = try await shift.fleet.invoke(targetVariant, request)
+            let succeeded = (200..<300).contains(routed.response.status)
+            shift.stats.record(succeeded: succeeded, latency: ContinuousClock.now - started)
+            if succeeded || !route.primary.serves(targetVariant) { return routed }
+        } catch {
+            shift.stats.record(succeeded: false, latency: ContinuousClock.now - started)
+            failure = error
         }
+        // The new fleet failed this request: the old one answers it, so the caller never sees the deployment.
+        guard route.primary.serves(targetVariant) else { throw failure! }
+        return try await route.primary.invoke(targetVariant, request)
     }
 
     // MARK: EndpointRuntime
 
+    /// Brings up the fleet of `config`. Creating (or recovering) an endpoint swaps it in at once. Updating one that serves
+    /// is a blue/green deployment: the new fleet takes traffic as the endpoint's `DeploymentConfig` says (all at once, a
+    /// canary, or linear steps, each followed by its wait interval), its rollback alarms are checked throughout, and on an
+    /// alarm (or cancellation) traffic returns to the old fleet, the new one is stopped and this throws the alarm's reason.
     public func deploy(_ endpoint: Endpoint, config: EndpointConfigRecord, models: [ModelRecord], progress: DeploymentProgress) async throws {
         let key = Self.key(endpoint.accountId, endpoint.name)
-        let generation = UUID().uuidString.lowercased().prefix(8)
-        let root = "\(dataDir)/endpoints/\(endpoint.accountId)/\(endpoint.name)/\(generation)"
-        var variants: [Fleet.Variant] = []
-        do {
-            for spec in config.variants {
-                guard let model = models.first(where: { $0.name == spec.modelName }) else {
-                    throw OspreyError(.validation, "Could not find model \"\(spec.modelName)\" of variant \(spec.name).")
-                }
-                var stages: [WorkerPool] = []
-                variants.append(Fleet.Variant(name: spec.name, weight: spec.weight, instanceCount: spec.instanceCount, stages: []))
-                for (index, container) in model.containers.enumerated() {
-                    let pool = try await startPool(
-                        container, index: index, of: model, variant: spec, endpoint: endpoint, folder: "\(root)/\(spec.name)/\(index)")
-                    stages.append(pool)
-                    variants[variants.count - 1].stages = stages
-                }
-            }
-        } catch {
-            for variant in variants { for pool in variant.stages { await pool.close() } }
-            try? FileManager.default.removeItem(atPath: root)
-            throw error
+        let fleet = try await startFleet(endpoint, config: config, models: models)
+        let serving = routes.withLock { $0[key]?.primary }
+        guard endpoint.status == .updating, let old = serving else {
+            let previous = routes.withLock { $0.updateValue(Route(primary: fleet), forKey: key) }
+            await previous?.close()
+            return
         }
-        let previous = fleets.withLock { $0.updateValue(Fleet(root: root, variants: variants), forKey: key) }
-        if let previous { await previous.close() }
+        let policy = endpoint.deployment
+        do {
+            try await shiftTraffic(key, to: fleet, policy: policy)
+        } catch {
+            let reason = (error as? OspreyError)?.message ?? "The deployment was cancelled."
+            await progress.rollingBack(reason: reason)
+            routes.withLock { $0[key]?.shift = nil }
+            await fleet.close()
+            throw OspreyError(.validation, reason, cause: error)
+        }
+        routes.withLock { $0[key] = Route(primary: fleet) }
+        let wait = Duration.seconds(policy?.terminationWaitSeconds ?? 0)
+        Task {
+            try? await Task.sleep(for: wait)
+            await old.close()
+        }
+    }
+
+    /// Moves traffic to `fleet` step by step, checking the alarms during each step's wait; throws when one goes off.
+    private func shiftTraffic(_ key: String, to fleet: Fleet, policy: DeploymentPolicy?) async throws {
+        let stats = DeploymentStats()
+        let wait = Duration.seconds(policy?.trafficRouting?.waitIntervalSeconds ?? 0)
+        for share in DeploymentSteps.shares(policy?.trafficRouting, instanceCount: fleet.instanceCount) {
+            stats.reset()
+            routes.withLock { $0[key]?.shift = Route.Shift(fleet: fleet, share: share, stats: stats) }
+            let deadline = ContinuousClock.now + wait
+            repeat {
+                if let alarm = stats.tripped(policy?.alarms ?? []) {
+                    throw OspreyError(.validation, "Rolled back: \(alarm) on the new fleet at \(Int(share * 100))% of traffic.")
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            } while ContinuousClock.now < deadline
+        }
     }
 
     public func updateWeights(_ endpoint: Endpoint, variants: [EndpointVariant]) async throws {
         let key = Self.key(endpoint.accountId, endpoint.name)
-        guard let fleet = fleets.withLock({ $0[key] }) else {
+        guard var fleet = routes.withLock({ $0[key]?.primary }) else {
             throw OspreyError(.validation, "Endpoint \(endpoint.name) has no running fleet to update.")
         }
-        var updated = fleet
         for wanted in variants {
-            guard let index = updated.variants.firstIndex(where: { $0.name == wanted.name }) else {
+            guard let index = fleet.variants.firstIndex(where: { $0.name == wanted.name }) else {
                 throw OspreyError(.validation, "The endpoint has no variant \(wanted.name).")
             }
-            let variant = updated.variants[index]
+            let variant = fleet.variants[index]
             if wanted.desiredInstanceCount != variant.instanceCount {
                 for pool in variant.stages {
                     let perInstance = max(1, pool.count / max(1, variant.instanceCount))
@@ -123,32 +138,57 @@ public final class ServingRuntime: EndpointRuntime {
                     if change > 0 { try await pool.grow(by: change) } else { await pool.shrink(by: -change) }
                 }
             }
-            updated.variants[index].weight = wanted.desiredWeight
-            updated.variants[index].instanceCount = wanted.desiredInstanceCount
+            fleet.variants[index].weight = wanted.desiredWeight
+            fleet.variants[index].instanceCount = wanted.desiredInstanceCount
         }
-        fleets.withLock { $0[key] = updated }
+        routes.withLock { $0[key]?.primary = fleet }
     }
 
     public func undeploy(endpointName: String, accountId: String) async {
-        let fleet = fleets.withLock { $0.removeValue(forKey: Self.key(accountId, endpointName)) }
-        await fleet?.close()
+        let route = routes.withLock { $0.removeValue(forKey: Self.key(accountId, endpointName)) }
+        await route?.close()
         try? FileManager.default.removeItem(atPath: "\(dataDir)/endpoints/\(accountId)/\(endpointName)")
     }
 
     /// Stops every worker (server shutdown).
     public func shutdown() async {
-        let all = fleets.withLock { fleets -> [Fleet] in
-            defer { fleets = [:] }
-            return Array(fleets.values)
+        let all = routes.withLock { routes -> [Route] in
+            defer { routes = [:] }
+            return Array(routes.values)
         }
-        for fleet in all { await fleet.close() }
+        for route in all { await route.close() }
     }
 
-    // MARK: Workers
+    // MARK: Fleets
+
+    /// Starts every variant of `config`; on a failure, what was started is stopped and the error thrown.
+    private func startFleet(_ endpoint: Endpoint, config: EndpointConfigRecord, models: [ModelRecord]) async throws -> Fleet {
+        let generation = UUID().uuidString.lowercased().prefix(8)
+        var fleet = Fleet(root: "\(dataDir)/endpoints/\(endpoint.accountId)/\(endpoint.name)/\(generation)", variants: [])
+        fleet.capture = DataCapture.start(
+            config.dataCapture, endpointName: endpoint.name, accountId: endpoint.accountId, sink: objects, logger: logger)
+        do {
+            for spec in config.variants {
+                guard let model = models.first(where: { $0.name == spec.modelName }) else {
+                    throw OspreyError(.validation, "Could not find model \"\(spec.modelName)\" of variant \(spec.name).")
+                }
+                fleet.variants.append(Fleet.Variant(name: spec.name, weight: spec.weight, instanceCount: spec.instanceCount, stages: []))
+                for (index, container) in model.containers.enumerated() {
+                    let pool = try await startPool(
+                        container, index: index, variant: spec, endpoint: endpoint, folder: "\(fleet.root)/\(spec.name)/\(index)")
+                    fleet.variants[fleet.variants.count - 1].stages.append(pool)
+                }
+            }
+        } catch {
+            await fleet.close()
+            throw error
+        }
+        return fleet
+    }
 
     /// Stages the container's model, prepares its Python environment and starts its workers.
-    private func startPool(
-        _ container: ModelContainer, index: Int, of model: ModelRecord, variant: VariantSpec, endpoint: Endpoint, folder: String
+    func startPool(
+        _ container: ModelContainer, index: Int, variant: VariantSpec, endpoint: Endpoint, folder: String
     ) async throws -> WorkerPool {
         var environment = try await ModelStager(objects: objects).stage(container, accountId: endpoint.accountId, into: folder)
         let logs = folder + "/logs"
@@ -161,10 +201,10 @@ public final class ServingRuntime: EndpointRuntime {
         environment["PATH"] = bin + ":" + (LaunchSpec.defaultBaseEnvironment()["PATH"] ?? "/usr/bin:/bin")
         let timeout = environment["SAGEMAKER_MODEL_SERVER_TIMEOUT"].flatMap(Int.init).map { Duration.seconds($0) } ?? .seconds(60)
         let serveCommand = environment["OSPREY_SERVING_COMMAND"]?.split(whereSeparator: \.isWhitespace).map(String.init)
-        let executor = self.executor
-        let hiddenPaths = self.hiddenPaths
         let command = serveCommand ?? [python]
         let variables = environment
+        let executor = self.executor
+        let hiddenPaths = self.hiddenPaths
         let pool = WorkerPool(label: "\(endpoint.name)/\(variant.name)/\(index)", logger: logger) { name in
             let launch = WorkerLaunch(
                 name: name, folder: folder, command: command, environment: variables, logDirectory: logs,
@@ -185,40 +225,20 @@ public final class ServingRuntime: EndpointRuntime {
     static func key(_ accountId: String, _ endpoint: String) -> String { accountId + "/" + endpoint }
 }
 
-/// One endpoint's running variants: immutable, replaced whole when weights or configurations change.
-struct Fleet: Sendable {
-    struct Variant: Sendable {
-        var name: String
-        var weight: Double
-        var instanceCount: Int
-        /// One pool per container, in invocation order.
-        var stages: [WorkerPool]
+/// Where an endpoint's requests go: its serving fleet and, during a deployment, the new fleet and its share of traffic.
+struct Route: Sendable {
+    struct Shift: Sendable {
+        var fleet: Fleet
+        /// The fraction of requests (without a target variant) the new fleet takes.
+        var share: Double
+        var stats: DeploymentStats
     }
 
-    /// The folder of this fleet's models and logs.
-    var root: String
-    var variants: [Variant]
-
-    /// `target` when given (throws `.validation` when there is no such variant), else a variant drawn by weight.
-    func choose(_ target: String?) throws -> Variant {
-        if let target {
-            guard let variant = variants.first(where: { $0.name == target }) else {
-                throw OspreyError(.validation, "Variant \(target) not found for the endpoint.")
-            }
-            return variant
-        }
-        let total = variants.reduce(0) { $0 + max(0, $1.weight) }
-        guard total > 0 else { throw OspreyError(.validation, "No variant of the endpoint takes traffic (every weight is 0).") }
-        var draw = Double.random(in: 0..<total)
-        for variant in variants where variant.weight > 0 {
-            if draw < variant.weight { return variant }
-            draw -= variant.weight
-        }
-        return variants.last { $0.weight > 0 }!
-    }
+    var primary: Fleet
+    var shift: Shift?
 
     func close() async {
-        for variant in variants { for pool in variant.stages { await pool.close() } }
-        try? FileManager.default.removeItem(atPath: root)
+        await primary.close()
+        await shift?.fleet.close()
     }
 }
