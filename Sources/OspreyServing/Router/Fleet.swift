@@ -52,27 +52,13 @@ struct Fleet: Sendable {
         for (index, stage) in variant.stages.enumerated() {
             let last = index == variant.stages.count - 1
             if !last { message.accept = nil }
-            response = try await Self.call(stage, message, retry: true)
+            response = try await stage.invoke(message)
             guard (200..<300).contains(response.status), !last else { break }
             message = InvocationRequest(
                 body: response.body, contentType: response.contentType, accept: request.accept, customAttributes: request.customAttributes)
         }
         capture?.record(variant: variant.name, request: request, response: response)
         return ServingRuntime.Routed(variant: variant.name, response: response)
-    }
-
-    /// Calls the least busy worker; when it ends before answering, once more on another.
-    private static func call(_ pool: WorkerPool, _ request: InvocationRequest, retry: Bool, avoiding: String? = nil) async throws
-        -> InvocationResponse
-    {
-        guard let worker = pool.pick(avoiding: avoiding) else {
-            throw OspreyError(.unavailable, "No model worker of \(pool.label) is running; the endpoint is starting one.")
-        }
-        do {
-            return try await worker.invoke(request)
-        } catch let error as OspreyError where retry && error.workerFailure?.retryable == true {
-            return try await call(pool, request, retry: false, avoiding: worker.name)
-        }
     }
 
     func close() async {

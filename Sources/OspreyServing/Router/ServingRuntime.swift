@@ -205,7 +205,7 @@ public final class ServingRuntime: EndpointRuntime {
         let variables = environment
         let executor = self.executor
         let hiddenPaths = self.hiddenPaths
-        let pool = WorkerPool(label: "\(endpoint.name)/\(variant.name)/\(index)", logger: logger) { name in
+        let pool = WorkerPool(label: "\(endpoint.name)/\(variant.name)/\(index)", logger: logger, batching: Batcher.Settings(variables)) { name in
             let launch = WorkerLaunch(
                 name: name, folder: folder, command: command, environment: variables, logDirectory: logs,
                 hiddenPaths: hiddenPaths, invocationTimeout: timeout)

@@ -21,11 +21,41 @@ final class WorkerPool: Sendable {
     private let start: Starter
     private let logger: Logger
     private let state = Mutex(State())
+    private let batching: Batcher.Settings?
+    private let batcher = Mutex<Batcher?>(nil)
 
-    init(label: String, logger: Logger, start: @escaping Starter) {
+    init(label: String, logger: Logger, batching: Batcher.Settings? = nil, start: @escaping Starter) {
         self.label = label
         self.logger = logger
+        self.batching = batching
         self.start = start
+    }
+
+    /// Answers one request on the least busy worker (with the model's batching, when it has it); when that worker ends
+    /// before answering, once more on another.
+    func invoke(_ request: InvocationRequest) async throws -> InvocationResponse {
+        guard let batching else { return try await call { try await $0.invoke(request) } }
+        let batcher = self.batcher.withLock { batcher in
+            if let batcher { return batcher }
+            let made = Batcher(settings: batching) { [weak self] requests in
+                guard let self else { throw OspreyError(.unavailable, "The endpoint's workers were stopped.") }
+                return try await self.call { try await $0.invokeBatch(requests) }
+            }
+            batcher = made
+            return made
+        }
+        return try await batcher.submit(request)
+    }
+
+    private func call<T: Sendable>(retry: Bool = true, avoiding: String? = nil, _ body: (any InferenceWorker) async throws -> T) async throws -> T {
+        guard let worker = pick(avoiding: avoiding) else {
+            throw OspreyError(.unavailable, "No model worker of \(label) is running; the endpoint is starting one.")
+        }
+        do {
+            return try await body(worker)
+        } catch let error as OspreyError where retry && error.workerFailure?.retryable == true {
+            return try await call(retry: false, avoiding: worker.name, body)
+        }
     }
 
     var count: Int { state.withLock { $0.workers.count } }

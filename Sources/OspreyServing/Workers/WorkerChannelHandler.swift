@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import OspreyCore
 
 /// A call written into a worker's channel: the request and the promise its answer completes.
 struct WorkerCall: Sendable {
@@ -104,7 +105,12 @@ final class WorkerChannelHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        fail(context: context, failure(.protocolViolation, "failed: \(error)"))
+        // A broken frame is the worker's fault; anything else (a reset as it dies, a frame cut short) is its end.
+        if let broken = error as? OspreyError {
+            fail(context: context, failure(.protocolViolation, "sent a broken frame: \(broken.message)"))
+        } else {
+            fail(context: context, failure(.exited, "exited before answering (\(error))"))
+        }
     }
 
     private func arm(context: ChannelHandlerContext, at deadline: NIODeadline) {

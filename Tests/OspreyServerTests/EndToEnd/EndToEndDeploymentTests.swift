@@ -1,7 +1,7 @@
 import Testing
 
 @Suite(
-    "EndToEnd: blue/green deployments with rollback alarms",
+    "EndToEnd: blue/green deployments with rollback alarms, dynamic batching",
     .enabled(if: EndToEnd.isEnabled, "no venv: run scripts/python-env.sh (or set OSPREY_TEST_PYTHON)"),
     .timeLimit(.minutes(10))
 )
@@ -9,5 +9,10 @@ struct EndToEndDeploymentTests {
     @Test("a failing canary rolls back and a linear update completes, with no failed request during either")
     func deploymentsUnderLoad() async throws {
         try await EndToEnd.scenario("serving_deployments.py")
+    }
+
+    @Test("dynamic batching: concurrent calls reach predict_fn together, each gets its own answer")
+    func dynamicBatching() async throws {
+        try await EndToEnd.scenario("serving_batching.py")
     }
 }
