@@ -5,7 +5,8 @@
         CreateTrainingJob DescribeTrainingJob ListTrainingJobs StopTrainingJob AddTags ListTags DeleteTags \
         CreateModel DescribeModel ListModels DeleteModel \
         CreateEndpointConfig DescribeEndpointConfig ListEndpointConfigs DeleteEndpointConfig \
-        CreateEndpoint DescribeEndpoint ListEndpoints UpdateEndpoint UpdateEndpointWeightsAndCapacities DeleteEndpoint
+        CreateEndpoint DescribeEndpoint ListEndpoints UpdateEndpoint UpdateEndpointWeightsAndCapacities DeleteEndpoint \
+        CreateTransformJob DescribeTransformJob ListTransformJobs StopTransformJob
 
 The output ({"operations": {Op: InputShape}, "shapes": {...}}) is what `ShapeModel` reads to validate requests as the
 service does. Documentation is dropped; everything else of each reachable shape is kept. Re-run it when botocore changes.

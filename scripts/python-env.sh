@@ -13,6 +13,7 @@ PACKAGES=(
     "boto3>=1.36"   # botocore >= 1.36: default CRC32 checksums, aws-chunked uploads
     "awscli>=1.37"
     "sagemaker>=2.200,<3"   # the SageMaker Python SDK 2.x (2.257 today); keeps boto3/botocore current
+    "tritonclient[http]>=2.40"   # a KServe/Triton V2 HTTP client for the Open Inference Protocol tests
 )
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

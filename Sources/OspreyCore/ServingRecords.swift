@@ -86,12 +86,14 @@ public struct EndpointConfigRecord: Sendable, Hashable, Codable {
     public var request: JSONValue
     public var creationTime: Date
     public var variants: [VariantSpec]
+    /// `DataCaptureConfig`, parsed; nil when not configured.
+    public var dataCapture: DataCaptureSettings?
     /// Kept by the store in a column of its own (tag changes never race status changes): not part of the coded form.
     public var tags: [String: String] = [:]
 
     public init(
         name: String, accountId: String, arn: String, request: JSONValue, creationTime: Date, variants: [VariantSpec],
-        tags: [String: String] = [:]
+        dataCapture: DataCaptureSettings? = nil, tags: [String: String] = [:]
     ) {
         self.name = name
         self.accountId = accountId
@@ -99,10 +101,11 @@ public struct EndpointConfigRecord: Sendable, Hashable, Codable {
         self.request = request
         self.creationTime = creationTime
         self.variants = variants
+        self.dataCapture = dataCapture
         self.tags = tags
     }
 
-    enum CodingKeys: String, CodingKey { case name, accountId, arn, request, creationTime, variants }
+    enum CodingKeys: String, CodingKey { case name, accountId, arn, request, creationTime, variants, dataCapture }
 
 }
 

@@ -82,7 +82,7 @@ public enum ServingValidation {
     }
 
     /// Members of `CreateEndpointConfig` Osprey does not implement: refused, never accepted and ignored.
-    static let unsupportedConfigMembers = ["AsyncInferenceConfig", "ShadowProductionVariants", "ExplainerConfig", "DataCaptureConfig"]
+    static let unsupportedConfigMembers = ["AsyncInferenceConfig", "ShadowProductionVariants", "ExplainerConfig"]
 
     /// The production variants of a `CreateEndpointConfig` request.
     public static func variants(of request: JSONValue) throws -> [VariantSpec] {

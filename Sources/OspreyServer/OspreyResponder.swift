@@ -17,6 +17,7 @@ struct OspreyResponder: HTTPResponder {
     let logs: LogsHandler
     let sageMaker: SageMakerHandler
     let runtime: RuntimeHandler
+    let v2: V2Handler
     let query: QueryProtocolHandler
     let health: Health
     let metrics: RequestMetrics
@@ -87,6 +88,8 @@ struct OspreyResponder: HTTPResponder {
             return try await sageMaker.handle(request)
         case .runtime:
             return try await runtime.handle(request)
+        case .v2:
+            return try await v2.handle(request)
         case .unknown:
             throw OspreyError(.notImplemented, "Osprey does not serve \(request.method) \(request.uri.path) yet.")
         }
@@ -102,6 +105,8 @@ struct OspreyResponder: HTTPResponder {
             return AWSJSON.errorResponse(error, request: request, now: authenticator.clock.now(), serviceTypes: SageMakerHandler.errorType)
         case .runtime:
             return RuntimeHandler.errorResponse(error, request: request, now: authenticator.clock.now())
+        case .v2:
+            return V2Handler.errorResponse(error)
         case .s3, .metrics:
             return S3Errors.response(error, resource: request.uri.path, requestId: context.requestId, isHead: request.method == .head)
         default:
@@ -116,6 +121,7 @@ struct OspreyResponder: HTTPResponder {
         case .sageMaker: return request.headers[.xAmzTarget].map { String($0.dropFirst("SageMaker.".count)) } ?? "Unknown"
         case .query: return "Query"
         case .runtime: return "InvokeEndpoint"
+        case .v2: return V2Handler.operation(of: request)
         case .health, .native, .metrics, .unknown:
             // Paths with ids would make unbounded label sets: keep the first two segments.
             return request.method.rawValue + " /" + request.uri.path.split(separator: "/").prefix(3).joined(separator: "/")

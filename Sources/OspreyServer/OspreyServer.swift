@@ -89,6 +89,10 @@ struct ServerComponents: Sendable {
                 store: store, runtime: runtime, clock: clock, deployment: deployment, logger: logger,
                 knownImage: { image, _ in (try? await images.resolve(image, kind: "inference image")) != nil })
             await serving.recoverAfterRestart()
+            let transform = TransformService(
+                store: store, objects: objects, endpoints: serving, runtime: runtime, dataDir: config.dataDir, clock: clock,
+                deployment: deployment, logger: logger)
+            await transform.recoverAfterRestart()
             let authenticator = Authenticator(keys: keys, clock: clock)
             let responder = OspreyResponder(
                 authenticator: authenticator,
@@ -101,9 +105,11 @@ struct ServerComponents: Sendable {
                 sageMaker: SageMakerHandler(
                     authenticator: authenticator, training: training,
                     serving: ServingHandler(service: serving),
+                    transform: TransformHandler(service: transform),
                     shapes: try AWSJSON.shapes(resource: "sagemaker-shapes"), clock: clock
                 ),
                 runtime: RuntimeHandler(authenticator: authenticator, runtime: runtime, endpoints: serving, region: config.region),
+                v2: V2Handler(authenticator: authenticator, runtime: runtime, endpoints: serving),
                 query: QueryProtocolHandler(),
                 health: Health(store: store),
                 metrics: RequestMetrics()
@@ -113,7 +119,10 @@ struct ServerComponents: Sendable {
             )
             return ServerComponents(
                 store: store, responder: responder,
-                services: [store, GarbageCollector(objects: objects, logger: logger), webhooks, WorkerShutdown(runtime: runtime)]
+                services: [
+                    store, GarbageCollector(objects: objects, logger: logger), webhooks, WorkerShutdown(runtime: runtime),
+                    TransformShutdown(service: transform),
+                ]
             )
         } catch {
             await store.close()

@@ -14,6 +14,8 @@ enum WireProtocol: String, Sendable {
     case query
     /// SageMaker Runtime: `POST /endpoints/{name}/invocations`.
     case runtime = "sagemaker-runtime"
+    /// Open Inference Protocol V2 (KServe / Triton HTTP): `/v2/...`.
+    case v2
     case unknown
 
     /// Chooses the protocol by the request's shape: reserved first path segments, then `X-Amz-Target`, else S3.
@@ -28,7 +30,8 @@ enum WireProtocol: String, Sendable {
         case "metrics": return .metrics
         case "api": return .native
         case "endpoints": return .runtime
-        case "ajax-api", "v2", "ui", "static": return .unknown
+        case "v2": return .v2
+        case "ajax-api", "ui", "static": return .unknown
         default: break
         }
         if request.method == .post && path == "/", let target = request.headers[.xAmzTarget] {

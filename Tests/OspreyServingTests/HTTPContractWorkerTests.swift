@@ -99,7 +99,7 @@ import Testing
         let folder = try S.modelFolder(["model.json": #"{"greeting": "hi"}"#, "code/serve.py": Self.server], in: root)
         let python = try await S.python()
         let worker = try await HTTPContractWorker.start(
-            S.launch(folder, root: root, command: [python, "/opt/ml/model/code/serve.py"], timeout: .milliseconds(300)), executor: S.executor
+            S.launch(folder, root: root, command: [python, "/opt/ml/model/code/serve.py"], timeout: .seconds(1)), executor: S.executor
         )
         await #expect {
             try await worker.invoke(S.request("sleep"))

@@ -298,6 +298,7 @@ import Testing
 
             def transform_fn(model, body, content_type, accept):
                 if body == b"crash":
+                    time.sleep(0.2)  # the next call is queued by then
                     os._exit(7)
                 time.sleep(0.05)
                 return body
@@ -305,7 +306,7 @@ import Testing
         let worker = try await S.startPython(["code/inference.py": code], root: root)
         // A pipelined call queued behind the crashing one fails the same way.
         async let crashing = await Result(catching: { try await worker.invoke(S.request("crash", contentType: "application/octet-stream")) })
-        try await Task.sleep(for: .milliseconds(20))
+        try await Self.waitUntilSent(1, to: worker)
         async let queued = await Result(catching: { try await worker.invoke(S.request("after", contentType: "application/octet-stream")) })
         for result in [await crashing, await queued] {
             #expect(throws: OspreyError.self) { try result.get() }
@@ -339,19 +340,19 @@ import Testing
                     time.sleep(30)
                 return body
             """
-        let worker = try await S.startPython(["code/inference.py": code], root: root, timeout: .milliseconds(500))
+        let worker = try await S.startPython(["code/inference.py": code], root: root, timeout: .seconds(2))
         let fast = try await worker.invoke(S.request("fast", contentType: "application/octet-stream"))
         #expect(S.text(fast) == "fast")
         let started = ContinuousClock.now
         async let slow = await Result(catching: { try await worker.invoke(S.request("slow", contentType: "application/octet-stream")) })
-        try await Task.sleep(for: .milliseconds(50))
+        try await Self.waitUntilSent(1, to: worker)
         async let behind = await Result(catching: { try await worker.invoke(S.request("behind", contentType: "application/octet-stream")) })
         let (slowResult, behindResult) = await (slow, behind)
         #expect(ContinuousClock.now - started < .seconds(20))
         if case .failure(let error) = slowResult {
             #expect(error.workerFailure?.kind == .timedOut)
             #expect(error.workerFailure?.retryable == false)
-            #expect((error as? OspreyError)?.message.contains("did not answer within 500 ms") == true)
+            #expect((error as? OspreyError)?.message.contains("did not answer within 2 seconds") == true)
         } else {
             Issue.record("the slow call did not time out")
         }
@@ -468,6 +469,15 @@ import Testing
         let npy = try await worker.invoke(S.request("[[1, 2]]", accept: "application/x-npy"))
         #expect(npy.status == 200)
         #expect(npy.body.getString(at: npy.body.readerIndex + 1, length: 5) == "NUMPY")
+    }
+}
+
+extension PythonWorkerTests {
+    /// Waits until `count` calls are on their way to `worker` (at most 10 s), so the next call is written after them.
+    static func waitUntilSent(_ count: Int, to worker: any InferenceWorker) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while worker.inFlight < count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
+        #expect(worker.inFlight >= count)
     }
 }
 

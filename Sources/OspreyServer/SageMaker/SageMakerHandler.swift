@@ -9,6 +9,7 @@ struct SageMakerHandler: Sendable {
     let authenticator: Authenticator
     let training: TrainingService
     let serving: ServingHandler
+    let transform: TransformHandler
     let shapes: ShapeModel
     let clock: any WallClock
 
@@ -32,6 +33,8 @@ struct SageMakerHandler: Sendable {
             return AWSJSON.response(try await tags(call))
         case let operation where ServingHandler.operations.contains(operation):
             return AWSJSON.response(try await serving.handle(call))
+        case let operation where TransformHandler.operations.contains(operation):
+            return AWSJSON.response(try await transform.handle(call))
         default:
             throw OspreyError(.unknownOperation, "Operation \(call.operation) is not supported.")
         }

@@ -31,6 +31,7 @@ enum ServingJSON {
                 return .object(members)
             })
         echo(["KmsKeyId", "ExecutionRoleArn", "VpcConfig", "EnableNetworkIsolation", "MetricsConfig"], from: config.request, into: &out)
+        if let capture = config.dataCapture { out["DataCaptureConfig"] = capture.json }
         return .object(out)
     }
 
@@ -48,6 +49,7 @@ enum ServingJSON {
         ]
         if !endpoint.variants.isEmpty { out["ProductionVariants"] = .array(endpoint.variants.map { variant($0, of: endpoint) }) }
         if let reason = endpoint.failureReason { out["FailureReason"] = .string(reason) }
+        if let capture = endpoint.deployed?.config.dataCapture { out["DataCaptureConfig"] = capture.summary }
         if let policy = endpoint.deployment, policy.request != .object([:]) { out["LastDeploymentConfig"] = policy.request }
         if let pending = endpoint.pendingConfigName {
             var summary: [String: JSONValue] = ["EndpointConfigName": .string(pending), "StartTime": time(endpoint.lastModifiedTime)]

@@ -92,10 +92,11 @@ public actor EndpointService {
         let name = request["EndpointConfigName"]?.stringValue ?? ""
         try Names.validateResourceName(name, field: "endpointConfigName")
         let variants = try ServingValidation.variants(of: request)
+        let capture = try ServingValidation.dataCapture(request["DataCaptureConfig"])
         for modelName in Set(variants.map(\.modelName)).sorted() { _ = try await model(name: modelName, accountId: accountId) }
         let config = EndpointConfigRecord(
             name: name, accountId: accountId, arn: arn("endpoint-config", name, accountId), request: ServingValidation.withoutTags(request),
-            creationTime: clock.now(), variants: variants, tags: ServingValidation.tags(request["Tags"]))
+            creationTime: clock.now(), variants: variants, dataCapture: capture, tags: ServingValidation.tags(request["Tags"]))
         do {
             try await store.insertEndpointConfig(config, event: ServingEvents.config(config, state: "Created", time: config.creationTime))
         } catch let error as OspreyError where error.code == .alreadyExists {

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import OspreyCore
+import Synchronization
 
 /// One endpoint configuration's running variants: immutable, replaced whole when weights change.
 struct Fleet: Sendable {
@@ -10,6 +11,15 @@ struct Fleet: Sendable {
         var instanceCount: Int
         /// One pool per container, in invocation order.
         var stages: [WorkerPool]
+        /// Invocations this variant has taken (for autoscaling), kept across weight and capacity changes.
+        let invocations = Counter()
+    }
+
+    /// A count shared by the copies of a variant.
+    final class Counter: Sendable {
+        private let count = Atomic<Int>(0)
+        var value: Int { count.load(ordering: .relaxed) }
+        func increment() { count.add(1, ordering: .relaxed) }
     }
 
     /// The folder of this fleet's models and logs.
@@ -47,6 +57,7 @@ struct Fleet: Sendable {
     /// Sends the request through the chosen variant's containers, each answer becoming the next container's request.
     func invoke(_ target: String?, _ request: InvocationRequest) async throws -> ServingRuntime.Routed {
         let variant = try choose(target)
+        variant.invocations.increment()
         var message = request
         var response = InvocationResponse(status: 500, body: ByteBuffer())
         for (index, stage) in variant.stages.enumerated() {

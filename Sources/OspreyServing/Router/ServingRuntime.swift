@@ -71,6 +71,15 @@ public final class ServingRuntime: EndpointRuntime {
         return try await route.primary.invoke(targetVariant, request)
     }
 
+    /// Invocations each variant of the endpoint has taken since its fleet started (old and new fleet summed during a
+    /// deployment); empty for an endpoint with no fleet here.
+    public func invocationCounts(endpointName: String, accountId: String) -> [String: Int] {
+        guard let route = routes.withLock({ $0[Self.key(accountId, endpointName)] }) else { return [:] }
+        var counts: [String: Int] = [:]
+        for variant in route.primary.variants + (route.shift?.fleet.variants ?? []) { counts[variant.name, default: 0] += variant.invocations.value }
+        return counts
+    }
+
     // MARK: EndpointRuntime
 
     /// Brings up the fleet of `config`. Creating (or recovering) an endpoint swaps it in at once. Updating one that serves

@@ -33,6 +33,11 @@ public enum HTTPContractWorker {
             if !(await job.endedHosts.isEmpty) {
                 throw OspreyError(.validation, await worker.waitUntilExited())
             }
+            if Task.isCancelled {
+                await job.stop(grace: .zero)
+                _ = await worker.waitUntilExited()
+                throw CancellationError()
+            }
             if ContinuousClock.now >= deadline {
                 await job.stop(grace: .zero)
                 let ended = await worker.waitUntilExited()

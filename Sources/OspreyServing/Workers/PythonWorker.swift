@@ -155,8 +155,6 @@ final class SocketWorker: InferenceWorker {
 
     private func call(_ request: WorkerRequest) async throws -> WorkerReply {
         guard !stopping.load(ordering: .relaxed) else { throw stoppedFailure }
-        calls.add(1, ordering: .relaxed)
-        defer { calls.subtract(1, ordering: .relaxed) }
         let loop = channel.eventLoop
         let reply = loop.makePromise(of: WorkerReply.self)
         let written = loop.makePromise(of: Void.self)
@@ -165,6 +163,9 @@ final class SocketWorker: InferenceWorker {
             reply.fail(WorkerFailure(.exited, worker: name, message: "The model worker '\(name)' is not running.").ospreyError)
         }
         channel.writeAndFlush(WorkerCall(request: request, reply: reply), promise: written)
+        // Counted once submitted: calls counted earlier are ahead of this one on the socket.
+        calls.add(1, ordering: .relaxed)
+        defer { calls.subtract(1, ordering: .relaxed) }
         do {
             return try await reply.futureResult.get()
         } catch let error as OspreyError where error.workerFailure?.kind == .exited && stopping.load(ordering: .relaxed) {
