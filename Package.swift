@@ -107,7 +107,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],
-            resources: [.copy("Native/openapi.json"), .copy("SageMaker/sagemaker-shapes.json"), .copy("Logs/logs-shapes.json")],
+            resources: [
+                .copy("Native/openapi.json"), .copy("SageMaker/sagemaker-shapes.json"), .copy("Logs/logs-shapes.json"),
+                .copy("AutoScaling/autoscaling-shapes.json"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Osprey's foundation benchmarks: large single-stream S3 PUT/GET against `cp`, and small-object ops/s against moto.
+# Osprey's benchmarks: large single-stream S3 PUT/GET against `cp`, small-object ops/s against moto, training-job start,
+# and serving (router overhead against the same worker called directly, req/s against `mlflow models serve`, endpoint start).
 #
 #   bash Benchmarks/run.sh                 # everything (builds the release binary first: several minutes on 2 cores)
 #
-# Knobs (environment): BENCH_ONLY=large|small|training, BENCH_JOBS (50), BENCH_BURST (200), BENCH_SIZE_MIB (1024), BENCH_REPS (5), BENCH_DURATION (15),
+# Knobs (environment): BENCH_ONLY=large|small|training|serving, BENCH_JOBS (50), BENCH_BURST (200), BENCH_SIZE_MIB (1024), BENCH_REPS (5), BENCH_DURATION (15),
 # BENCH_WARMUP (3), BENCH_THREADS (16), BENCH_ROUNDS (2), BENCH_PERF=1 (also `perf record` the osprey server for the whole run; slows it),
+# serving only: BENCH_ENDPOINTS (20), BENCH_OVERHEAD_CONNECTIONS (1,16), BENCH_PEER_CONNECTIONS (64), BENCH_SERVING_PARTS
+# (overhead,peer,inservice); BENCH_DURATION (10 for serving), BENCH_WARMUP (2), BENCH_ROUNDS (3) apply there too;
 # OSPREY_BIN=/path/to/osprey (skip the build), BENCH_BUILD_TRIES (4; a failed build is retried after 120 s, since
 # others may be mid-edit in Sources/), BENCH_QUIET_WAIT (600: seconds to wait at most for the machine to be idle, i.e.
 # < 10% of its CPU busy over 3 s, before measuring; on a shared 2-core box other builds skew every number).
@@ -162,5 +165,29 @@ if [[ "${BENCH_ONLY:-training}" == training ]]; then
     wait_quiet
     "$PY" "$BENCH/training_start.py" --endpoint "$OSPREY_URL" --jobs "${BENCH_JOBS:-50}" --burst "${BENCH_BURST:-200}"
     log "load average after training: $(cut -d' ' -f1-3 /proc/loadavg)"
+fi
+if [[ "${BENCH_ONLY:-serving}" == serving ]]; then
+    # wrk (Debian's package) drives every HTTP target; mlflow gets its own venv (scikit-learn 1.2, as the SDK image of
+    # Osprey's model, so both load the same pickled model).
+    command -v wrk > /dev/null || { log "installing wrk"; apt-get install -y wrk > "$OUT/apt-wrk.log" 2>&1 ||
+        { apt-get update > /dev/null 2>&1 && apt-get install -y wrk > "$OUT/apt-wrk.log" 2>&1; }; }
+    MLFLOW_VENV="$BENCH/.venv-mlflow"
+    MLFLOW_WANT="$(printf '%s\n' "mlflow" "scikit-learn==1.2.*" "numpy<2")"
+    if ! [[ -x "$MLFLOW_VENV/bin/mlflow" && -f "$MLFLOW_VENV/.bench-packages" && "$(cat "$MLFLOW_VENV/.bench-packages")" == "$MLFLOW_WANT" ]]; then
+        log "creating $MLFLOW_VENV with $(echo $MLFLOW_WANT)"
+        rm -rf "$MLFLOW_VENV"
+        python3 -m venv "$MLFLOW_VENV"
+        mapfile -t wanted <<< "$MLFLOW_WANT"
+        "$MLFLOW_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${wanted[@]}"
+        printf '%s\n' "$MLFLOW_WANT" > "$MLFLOW_VENV/.bench-packages"
+    fi
+    log "$(wrk --version 2>&1 | head -1); $("$MLFLOW_VENV/bin/python" -c 'import mlflow, sklearn; print("mlflow", mlflow.__version__, "scikit-learn", sklearn.__version__)')"
+    wait_quiet
+    "$PY" "$BENCH/serving.py" --endpoint "$OSPREY_URL" --server-pid "$OSPREY_PID" --work-dir "$WORK" \
+        --mlflow-python "$MLFLOW_VENV/bin/python" --duration "${BENCH_DURATION:-10}" --warmup "${BENCH_WARMUP:-2}" \
+        --rounds "${BENCH_ROUNDS:-3}" --endpoints "${BENCH_ENDPOINTS:-20}" --overhead-connections "${BENCH_OVERHEAD_CONNECTIONS:-1,16}" \
+        --peer-connections "${BENCH_PEER_CONNECTIONS:-64}" --only "${BENCH_SERVING_PARTS:-overhead,peer,inservice}" \
+        --json "$OUT/serving.json"
+    log "load average after serving: $(cut -d' ' -f1-3 /proc/loadavg); CPU busy now: $(busy_percent)%"
 fi
 log "done; log in $OUT/run.log"

@@ -5,7 +5,7 @@ import Foundation
 /// Each mutating call is one transaction; calls that take a `NewEvent` write it to the outbox in that same
 /// transaction. Rows are scoped by account where the record has one.
 public typealias MetadataStore = AccessKeyStore & ObjectMetadataStore & EventStore & WebhookStore & StoreHealth & TrainingJobStore & LogStore
-    & SecretStore & ImageMappingStore & TrainingMetricStore & ServingStore & TransformJobStore
+    & SecretStore & ImageMappingStore & TrainingMetricStore & ServingStore & TransformJobStore & AutoScalingStore
 
 /// Tells whether the store answers.
 public protocol StoreHealth: Sendable {

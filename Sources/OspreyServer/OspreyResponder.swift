@@ -15,6 +15,7 @@ struct OspreyResponder: HTTPResponder {
     let s3: S3Handler
     let native: NativeAPI
     let logs: LogsHandler
+    let autoScaling: AutoScalingHandler
     let sageMaker: SageMakerHandler
     let runtime: RuntimeHandler
     let v2: V2Handler
@@ -84,6 +85,11 @@ struct OspreyResponder: HTTPResponder {
                 request, authenticator: authenticator, service: LogsHandler.service, targetPrefix: LogsHandler.targetPrefix, shapes: logs.shapes
             )
             return AWSJSON.response(try await logs.handle(call))
+        case .autoScaling:
+            let call = try await AWSJSON.decode(
+                request, authenticator: authenticator, service: AutoScalingHandler.service, targetPrefix: AutoScalingHandler.targetPrefix,
+                shapes: autoScaling.shapes)
+            return AWSJSON.response(try await autoScaling.handle(call))
         case .sageMaker:
             return try await sageMaker.handle(request)
         case .runtime:
@@ -101,6 +107,8 @@ struct OspreyResponder: HTTPResponder {
             return QueryProtocolHandler.error(error, service: QueryProtocolHandler.service(of: request), requestId: context.requestId)
         case .logs:
             return AWSJSON.errorResponse(error, request: request, now: authenticator.clock.now(), serviceTypes: LogsHandler.errorType(of:))
+        case .autoScaling:
+            return AWSJSON.errorResponse(error, request: request, now: authenticator.clock.now(), serviceTypes: AutoScalingHandler.errorType(of:))
         case .sageMaker:
             return AWSJSON.errorResponse(error, request: request, now: authenticator.clock.now(), serviceTypes: SageMakerHandler.errorType)
         case .runtime:
@@ -118,6 +126,7 @@ struct OspreyResponder: HTTPResponder {
         switch wire {
         case .s3: return S3Operation.name(request)
         case .logs: return LogsHandler.operation(of: request)
+        case .autoScaling: return AutoScalingHandler.operation(of: request)
         case .sageMaker: return request.headers[.xAmzTarget].map { String($0.dropFirst("SageMaker.".count)) } ?? "Unknown"
         case .query: return "Query"
         case .runtime: return "InvokeEndpoint"

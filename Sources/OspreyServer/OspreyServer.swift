@@ -93,6 +93,9 @@ struct ServerComponents: Sendable {
                 store: store, objects: objects, endpoints: serving, runtime: runtime, dataDir: config.dataDir, clock: clock,
                 deployment: deployment, logger: logger)
             await transform.recoverAfterRestart()
+            let autoscaler = AutoScaler(
+                store: store, endpoints: serving, invocations: { runtime.invocationCounts(endpointName: $0, accountId: $1) }, clock: clock,
+                window: config.autoscaling.window, logger: logger)
             let authenticator = Authenticator(keys: keys, clock: clock)
             let responder = OspreyResponder(
                 authenticator: authenticator,
@@ -102,6 +105,8 @@ struct ServerComponents: Sendable {
                     secrets: secrets, training: training, images: images, metrics: TrainingMetricsService(store: store)
                 ),
                 logs: try LogsHandler(store: store, clock: clock, region: config.region),
+                autoScaling: try AutoScalingHandler(
+                    service: AutoScalingService(store: store, endpoints: serving, autoscaler: autoscaler, clock: clock, deployment: deployment)),
                 sageMaker: SageMakerHandler(
                     authenticator: authenticator, training: training,
                     serving: ServingHandler(service: serving),
@@ -121,7 +126,7 @@ struct ServerComponents: Sendable {
                 store: store, responder: responder,
                 services: [
                     store, GarbageCollector(objects: objects, logger: logger), webhooks, WorkerShutdown(runtime: runtime),
-                    TransformShutdown(service: transform),
+                    TransformShutdown(service: transform), AutoScalerLoop(autoscaler: autoscaler, interval: config.autoscaling.interval),
                 ]
             )
         } catch {

@@ -10,6 +10,8 @@ enum WireProtocol: String, Sendable {
     case sageMaker = "sagemaker"
     /// CloudWatch Logs: `POST /` with `X-Amz-Target: Logs_20140328.*`.
     case logs
+    /// Application Auto Scaling: `POST /` with `X-Amz-Target: AnyScaleFrontendService.*`.
+    case autoScaling = "application-autoscaling"
     /// Form-encoded `POST /` with `Action=…` (STS, IAM).
     case query
     /// SageMaker Runtime: `POST /endpoints/{name}/invocations`.
@@ -36,6 +38,7 @@ enum WireProtocol: String, Sendable {
         }
         if request.method == .post && path == "/", let target = request.headers[.xAmzTarget] {
             if target.hasPrefix("SageMaker.") { return .sageMaker }
+            if target.hasPrefix(AutoScalingHandler.targetPrefix + ".") { return .autoScaling }
             return target.hasPrefix(LogsHandler.targetPrefix + ".") ? .logs : .unknown
         }
         if request.method == .post && path == "/", request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true {

@@ -19,6 +19,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var logLevel = "info"
     /// `training-slots`, `spot-restart-delay` (seconds), `spot-interruptions-per-hour`, `channel-cache-gib`.
     public var training = TrainingSettings()
+    /// `autoscaling-interval` and `autoscaling-window` (seconds).
+    public var autoscaling = AutoScalingSettings()
 
     public init(dataDir: String = ServerConfiguration.defaultDataDir) {
         self.dataDir = dataDir
@@ -90,6 +92,9 @@ public struct ServerConfiguration: Sendable, Equatable {
             case "spot-restart-delay": training.spotRestartDelay = .milliseconds(Int(try number(key, value, source) * 1000))
             case "spot-interruptions-per-hour": training.spotInterruptionsPerHour = try number(key, value, source)
             case "channel-cache-gib": training.channelCacheBytes = Int64(try number(key, value, source) * Double(1 << 30))
+            case "autoscaling-interval":
+                autoscaling.interval = .milliseconds(Int(try AutoScalingSettings.seconds(key, value, source: source) * 1000))
+            case "autoscaling-window": autoscaling.window = try AutoScalingSettings.seconds(key, value, source: source)
             default: continue
             }
         }

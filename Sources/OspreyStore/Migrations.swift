@@ -12,7 +12,7 @@ struct Migration: Sendable {
 /// The schema's history, applied in order at start-up.
 enum Migrations {
     /// Every migration, by ascending version. Never edit one that has shipped: append a new one.
-    static let all: [Migration] = [initialSchema, logs, trainingJobs, secrets, imagesAndMetrics, serving, transformJobs]
+    static let all: [Migration] = [initialSchema, logs, trainingJobs, secrets, imagesAndMetrics, serving, transformJobs, autoScaling]
 
     /// Applies the migrations the database lacks, each in its own transaction; returns the versions it applied.
     ///

@@ -89,7 +89,7 @@ import Testing
             _ = try await PythonWorker.start(launch, executor: S.executor)
         } throws: { error in
             guard let error = error as? OspreyError else { return false }
-            return error.code == .unavailable && error.message.contains("did not load its model within") && error.message.contains("signal")
+            return error.code == .unavailable && error.message.contains("did not load its model within") && error.message.contains("ended (")
         }
         #expect(ContinuousClock.now - started < .seconds(30))
     }

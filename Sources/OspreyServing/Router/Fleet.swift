@@ -9,8 +9,8 @@ struct Fleet: Sendable {
         var name: String
         var weight: Double
         var instanceCount: Int
-        /// One pool per container, in invocation order.
-        var stages: [WorkerPool]
+        /// One stage per container, in invocation order.
+        var stages: [any ServingStage]
         /// Invocations this variant has taken (for autoscaling), kept across weight and capacity changes.
         let invocations = Counter()
     }

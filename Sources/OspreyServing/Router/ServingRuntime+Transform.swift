@@ -100,7 +100,8 @@ extension ServingRuntime {
             for (index, container) in model.containers.enumerated() {
                 var container = container
                 container.environment.merge(environment) { _, given in given }
-                stages.append(try await startPool(container, index: index, variant: variant, endpoint: owner, folder: "\(folder)/\(index)"))
+                stages.append(
+                    try await startPool(container, label: "\(label)/\(index)", accountId: accountId, instances: instanceCount, folder: "\(folder)/\(index)"))
             }
         } catch {
             for pool in stages { await pool.close() }

@@ -141,11 +141,7 @@ public final class ServingRuntime: EndpointRuntime {
             }
             let variant = fleet.variants[index]
             if wanted.desiredInstanceCount != variant.instanceCount {
-                for pool in variant.stages {
-                    let perInstance = max(1, pool.count / max(1, variant.instanceCount))
-                    let change = (wanted.desiredInstanceCount - variant.instanceCount) * perInstance
-                    if change > 0 { try await pool.grow(by: change) } else { await pool.shrink(by: -change) }
-                }
+                for stage in variant.stages { try await stage.resize(from: variant.instanceCount, to: wanted.desiredInstanceCount) }
             }
             fleet.variants[index].weight = wanted.desiredWeight
             fleet.variants[index].instanceCount = wanted.desiredInstanceCount
@@ -183,9 +179,10 @@ public final class ServingRuntime: EndpointRuntime {
                 }
                 fleet.variants.append(Fleet.Variant(name: spec.name, weight: spec.weight, instanceCount: spec.instanceCount, stages: []))
                 for (index, container) in model.containers.enumerated() {
-                    let pool = try await startPool(
-                        container, index: index, variant: spec, endpoint: endpoint, folder: "\(fleet.root)/\(spec.name)/\(index)")
-                    fleet.variants[fleet.variants.count - 1].stages.append(pool)
+                    let stage = try await startStage(
+                        container, label: "\(endpoint.name)/\(spec.name)/\(index)", accountId: endpoint.accountId,
+                        instances: spec.instanceCount, folder: "\(fleet.root)/\(spec.name)/\(index)")
+                    fleet.variants[fleet.variants.count - 1].stages.append(stage)
                 }
             }
         } catch {
@@ -196,10 +193,33 @@ public final class ServingRuntime: EndpointRuntime {
     }
 
     /// Stages the container's model, prepares its Python environment and starts its workers.
-    func startPool(
-        _ container: ModelContainer, index: Int, variant: VariantSpec, endpoint: Endpoint, folder: String
-    ) async throws -> WorkerPool {
-        var environment = try await ModelStager(objects: objects).stage(container, accountId: endpoint.accountId, into: folder)
+    /// The stage of one container: its workers, or for a multi-model container, a stage that loads models on demand.
+    private func startStage(_ container: ModelContainer, label: String, accountId: String, instances: Int, folder: String) async throws
+        -> any ServingStage
+    {
+        guard container.mode == .multiModel else {
+            return try await startPool(container, label: label, accountId: accountId, instances: instances, folder: folder)
+        }
+        guard let data = container.modelData else {
+            throw OspreyError(.validation, "A MultiModel container needs a ModelDataUrl: the S3 prefix of its model archives.")
+        }
+        var single = container
+        single.mode = .singleModel
+        let prefix = try S3URI(data.uri, field: "ModelDataUrl")
+        return MultiModelStage(
+            label: label, prefix: prefix, accountId: accountId, folder: folder, instances: instances,
+            budgetBytes: MultiModelStage.budget(container.environment), objects: objects, logger: logger
+        ) { [single] uri, modelFolder, instances in
+            var model = single
+            model.modelData = ModelData(uri: uri, isArchive: true, isPrefix: false)
+            return try await self.startPool(model, label: label, accountId: accountId, instances: instances, folder: modelFolder)
+        }
+    }
+
+    /// Stages the container's model (one model: a multi-model container is a `MultiModelStage`), prepares its Python
+    /// environment and starts its workers.
+    func startPool(_ container: ModelContainer, label: String, accountId: String, instances: Int, folder: String) async throws -> WorkerPool {
+        var environment = try await ModelStager(objects: objects).stage(container, accountId: accountId, into: folder)
         let logs = folder + "/logs"
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
         let setupLog = LogFileAppender(path: logs + "/setup.log")
@@ -214,14 +234,14 @@ public final class ServingRuntime: EndpointRuntime {
         let variables = environment
         let executor = self.executor
         let hiddenPaths = self.hiddenPaths
-        let pool = WorkerPool(label: "\(endpoint.name)/\(variant.name)/\(index)", logger: logger, batching: Batcher.Settings(variables)) { name in
+        let pool = WorkerPool(label: label, logger: logger, batching: Batcher.Settings(variables)) { name in
             let launch = WorkerLaunch(
                 name: name, folder: folder, command: command, environment: variables, logDirectory: logs,
                 hiddenPaths: hiddenPaths, invocationTimeout: timeout)
             if serveCommand != nil { return try await HTTPContractWorker.start(launch, executor: executor) }
             return try await PythonWorker.start(launch, executor: executor)
         }
-        try await pool.grow(by: variant.instanceCount * Self.workersPerInstance(variables, instanceCount: variant.instanceCount))
+        try await pool.grow(by: instances * Self.workersPerInstance(variables, instanceCount: instances))
         return pool
     }
 

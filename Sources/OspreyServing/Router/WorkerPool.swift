@@ -60,6 +60,14 @@ final class WorkerPool: Sendable {
 
     var count: Int { state.withLock { $0.workers.count } }
 
+    /// The resident memory of the workers' main processes.
+    var residentBytes: Int64 {
+        state.withLock { $0.workers }.reduce(Int64(0)) { total, worker in
+            let pages = (try? String(contentsOfFile: "/proc/\(worker.processId)/statm", encoding: .utf8))?.split(separator: " ")
+            return total + (pages.flatMap { $0.count > 1 ? Int64($0[1]) : nil } ?? 0) * Int64(sysconf(Int32(_SC_PAGESIZE)))
+        }
+    }
+
     /// Starts `count` more workers at once; when one fails, the others started by this call are stopped and its error thrown.
     func grow(by count: Int) async throws {
         try await withThrowingTaskGroup(of: (any InferenceWorker).self) { group in

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import OspreyCore
 import OspreyServices
+import Synchronization
 
 /// Runs one transform job's data through its fleet: each object split into records, records packed into requests (at
 /// most `concurrency` in flight across all objects), answers joined and filtered, and each object's output written whole.
@@ -13,6 +14,8 @@ struct TransformRun: Sendable {
     let objects: ObjectService
     let fleet: ModelFleet
     let concurrency: Int
+    /// Set by StopTransformJob (or a server shutdown): no further request is sent.
+    let stop: StopSignal
 
     /// An object read and cut into requests.
     struct Prepared: Sendable {
@@ -32,7 +35,8 @@ struct TransformRun: Sendable {
         var contentType: String?
     }
 
-    /// Transforms every object; throws the first failure (naming its object) or `CancellationError` when stopped.
+    /// Transforms every object; throws the first failure (naming its object) or `TransformStopped` once `stop` is set and
+    /// the requests in flight are answered.
     func run(_ inputs: [TransformObject]) async throws {
         try await withThrowingTaskGroup(of: Answer.self) { group in
             var prepared: [Int: Prepared] = [:]
@@ -46,7 +50,7 @@ struct TransformRun: Sendable {
                 }
             }
             for (index, object) in inputs.enumerated() {
-                try Task.checkCancellation()
+                try stop.check()
                 let ready = try await prepare(object)
                 guard !ready.batches.isEmpty else {
                     try await write(ready, [])
@@ -56,7 +60,7 @@ struct TransformRun: Sendable {
                 answers[index] = Array(repeating: nil, count: ready.batches.count)
                 for (batchIndex, batch) in ready.batches.enumerated() {
                     while inFlight >= concurrency, let answer = try await group.next() { try await settle(answer) }
-                    try Task.checkCancellation()
+                    try stop.check()
                     group.addTask { try await self.transform(ready, batch: batch, object: index, index: batchIndex) }
                     inFlight += 1
                 }
@@ -153,3 +157,20 @@ struct TransformRun: Sendable {
         try await objects.put(out, bucket: request.output.bucket, key: prepared.object.outputKey, contentType: contentType, accountId: accountId)
     }
 }
+
+/// Tells a running job to send no further request.
+final class StopSignal: Sendable {
+    private let flag = Atomic<Bool>(false)
+
+    func set() { flag.store(true, ordering: .relaxed) }
+
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+
+    /// Throws `TransformStopped` once set.
+    func check() throws {
+        if isSet { throw TransformStopped() }
+    }
+}
+
+/// The run ended because it was asked to stop.
+struct TransformStopped: Error {}

@@ -19,8 +19,8 @@ public actor TransformService {
     let clock: any WallClock
     let deployment: Deployment
     let logger: Logger
-    /// Running jobs by `account/name`.
-    private var runs: [String: Task<Void, Never>] = [:]
+    /// Running jobs by `account/name`: their task and the signal that stops them.
+    private var runs: [String: (task: Task<Void, Never>, stop: StopSignal)] = [:]
     private var shuttingDown = false
 
     public init(
@@ -78,7 +78,7 @@ public actor TransformService {
         if job.status == .stopping { return }
         let stopping = try await apply(.stopRequested, to: job)
         if let run = runs[key(job)] {
-            run.cancel()
+            run.stop.set()
         } else {
             // Nothing runs it here (its server is gone): it stops at once.
             _ = try await apply(.stopped, to: stopping)
@@ -111,37 +111,38 @@ public actor TransformService {
     public func shutdown() async {
         shuttingDown = true
         let running = Array(runs.values)
-        for run in running { run.cancel() }
-        for run in running { await run.value }
+        for run in running { run.stop.set() }
+        for run in running { await run.task.value }
     }
 
     // MARK: Running
 
     private func start(_ job: TransformJob, _ request: TransformRequest, model: ModelRecord) {
-        let id = key(job)
-        runs[id] = Task { await self.run(job, request, model: model) }
+        let stop = StopSignal()
+        runs[key(job)] = (Task { await self.run(job, request, model: model, stop: stop) }, stop)
     }
 
-    private func run(_ job: TransformJob, _ request: TransformRequest, model: ModelRecord) async {
+    private func run(_ job: TransformJob, _ request: TransformRequest, model: ModelRecord, stop: StopSignal) async {
         let folder = "\(dataDir)/transform/\(job.accountId)/\(job.name)"
         var fleet: ModelFleet?
         do {
             let inputs = try await objects.transformInputs(request, accountId: job.accountId)
-            try Task.checkCancellation()
+            try stop.check()
             let started = try await runtime.startModelFleet(
                 model, accountId: job.accountId, instanceCount: request.instanceCount, instanceType: request.instanceType,
                 label: "transform-\(job.name)", folder: folder, environment: request.containerEnvironment())
             fleet = started
-            try Task.checkCancellation()
+            try stop.check()
             _ = try await apply(.started, to: job)
             let concurrency = max(1, request.maxConcurrent ?? started.workerCount)
-            let run = TransformRun(request: request, accountId: job.accountId, objects: objects, fleet: started, concurrency: concurrency)
+            let run = TransformRun(request: request, accountId: job.accountId, objects: objects, fleet: started, concurrency: concurrency,
+                stop: stop)
             try await run.run(inputs)
             await fleet?.close()
             await finish(job, .completed)
         } catch {
             await fleet?.close()
-            if Task.isCancelled || error is CancellationError {
+            if error is TransformStopped {
                 if !shuttingDown { await finish(job, .stopped) }
             } else {
                 let reason = (error as? OspreyError)?.message ?? "\(error)"

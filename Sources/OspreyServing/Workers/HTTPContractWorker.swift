@@ -81,6 +81,7 @@ public enum HTTPContractWorker {
 /// A running container-contract worker.
 final class HTTPWorker: InferenceWorker {
     let name: String
+    var processId: Int32 { job.pids.first ?? 0 }
     private let launch: WorkerLaunch
     private let base: String
     private let job: RunningJob

@@ -46,6 +46,8 @@ public struct InvocationResponse: Sendable {
 public protocol InferenceWorker: Sendable {
     /// The launch's name.
     var name: String { get }
+    /// The worker's main process (for its memory use).
+    var processId: Int32 { get }
     /// Runs one invocation. Throws `.unavailable` when the worker died, was stopped or did not answer within its
     /// `invocationTimeout` (a worker that timed out is killed); the model's own errors are responses, not throws.
     func invoke(_ request: InvocationRequest) async throws -> InvocationResponse

@@ -95,6 +95,7 @@ public enum PythonWorker {
 /// A running Python worker: calls go over its socket as frames; see `WorkerChannelHandler`.
 final class SocketWorker: InferenceWorker {
     let name: String
+    var processId: Int32 { job.pids.first ?? 0 }
     private let launch: WorkerLaunch
     private let channel: any Channel
     private let job: RunningJob

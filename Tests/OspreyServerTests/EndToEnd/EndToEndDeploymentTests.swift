@@ -1,7 +1,7 @@
 import Testing
 
 @Suite(
-    "EndToEnd: blue/green deployments with rollback alarms, dynamic batching",
+    "EndToEnd: deployments with rollback alarms, dynamic batching, multi-model endpoints",
     .enabled(if: EndToEnd.isEnabled, "no venv: run scripts/python-env.sh (or set OSPREY_TEST_PYTHON)"),
     .timeLimit(.minutes(10))
 )
@@ -14,5 +14,10 @@ struct EndToEndDeploymentTests {
     @Test("dynamic batching: concurrent calls reach predict_fn together, each gets its own answer")
     func dynamicBatching() async throws {
         try await EndToEnd.scenario("serving_batching.py")
+    }
+
+    @Test("multi-model endpoints: load on first call, LRU unload under the memory budget, version hot swap")
+    func multiModelEndpoints() async throws {
+        try await EndToEnd.scenario("serving_multimodel.py")
     }
 }

@@ -47,6 +47,8 @@ def model_fn(model_dir):
 
 
 def input_fn(body, content_type):
+    if isinstance(body, bytes):  # application/jsonlines arrives as bytes, as the toolkit passes it
+        body = body.decode("utf-8")
     sha = hashlib.sha1(body.encode("utf-8")).hexdigest()[:12]
     lines = body.split("\n")
     if "json" in content_type:
@@ -61,7 +63,8 @@ def predict_fn(data, model):
             raise ValueError("record rejected: %s" % ",".join(row))
         if not data["json"] and row[0] == "sleep":
             time.sleep(float(row[1]))
-        values = [float(v) for v in (row if data["json"] else row[1:])]
+        numeric = data["json"] or row[0].replace(".", "", 1).replace("-", "", 1).isdigit()
+        values = [float(v) for v in (row if numeric else row[1:])]
         if os.environ.get("STAGE") == "pre":
             out.append(",".join([row[0]] + [repr(v * model["scale"]) for v in values]))
             continue
@@ -120,7 +123,7 @@ def request(name, model, input_uri, output_uri, split="Line", strategy="MultiRec
     transform_input = {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": input_uri}}, "ContentType": content_type,
                        "SplitType": split}
     return {"TransformJobName": name, "ModelName": model, "BatchStrategy": strategy, "TransformInput": transform_input,
-            "TransformOutput": {"S3OutputPath": output_uri, "AssembleWith": "Line"},
+            "TransformOutput": {"S3OutputPath": output_uri, "AssembleWith": "Line", "Accept": "text/csv"},
             "TransformResources": {"InstanceType": "ml.m5.large", "InstanceCount": 1}, **extra}
 
 
@@ -167,10 +170,14 @@ def check_answers(inputs, answers):
     return sizes
 
 
-def not_created(name):
-    expect_error("ResourceNotFound", 400, SM.describe_transform_job, TransformJobName=name)
-    listed = [j["TransformJobName"] for j in SM.list_transform_jobs(NameContains=name, MaxResults=100)["TransformJobSummaries"]]
-    assert name not in listed, listed
+def all_jobs():
+    return [j["TransformJobName"] for j in SM.list_transform_jobs(MaxResults=100)["TransformJobSummaries"]]
+
+
+def not_created(name, before):
+    if name != "bad_name!":  # an invalid name cannot even be described
+        expect_error("ResourceNotFound", 400, SM.describe_transform_job, TransformJobName=name)
+    assert all_jobs() == before, (name, all_jobs(), before)
 
 
 def setup():
@@ -181,8 +188,8 @@ def setup():
 
 def main():
     setup()
-    big = csv_rows(70000)  # ~1.1 MB: two requests at MaxPayloadInMB 1
-    small = csv_rows(50, start=70000)
+    big = csv_rows(100000)  # ~1.4 MB: two requests at MaxPayloadInMB 1
+    small = csv_rows(50, start=100000)
     put_lines("in/csv/part-1.csv", big)
     put_lines("in/csv/sub/part-2.csv", small)
 
@@ -205,7 +212,7 @@ def main():
         assert len(sizes) >= 2 and all(n > 1 for n in sizes), sizes
         assert all(len("\n".join(big[:n]).encode()) <= 1 << 20 for n in sizes), sizes
         assert check_answers(small, output_lines("out/multi/sub/part-2.csv.out")) == [50]
-        ok(f"70,050 CSV records in 2 objects: requests of {sizes} and [50] records, each body the records joined by newlines; "
+        ok(f"100,050 CSV records in 2 objects: requests of {sizes} and [50] records, each body the records joined by newlines; "
            "outputs line up; keys out/multi/part-1.csv.out and out/multi/sub/part-2.csv.out; Describe echoes the request")
 
     with section("SingleRecord"):
@@ -299,11 +306,12 @@ def main():
 
     with section("bad input: precise errors, nothing created"):
         base = request("tx-bad", "tx-model", f"s3://{BUCKET}/in/csv/", f"s3://{BUCKET}/out/bad")
+        before = all_jobs()
         cases = [
             ("an unknown model", {"ModelName": "no-such-model"}, "ValidationException", "Could not find model"),
             ("an https:// input URI", {"TransformInput": {**base["TransformInput"], "DataSource": {"S3DataSource": {
                 "S3DataType": "S3Prefix", "S3Uri": "https://example.com/in/"}}}}, "ValidationException", "must be an s3://bucket/prefix"),
-            ("a malformed URI", {"TransformOutput": {"S3OutputPath": "bucket-without-scheme/out"}}, "ValidationException", "S3OutputPath"),
+            ("a malformed URI", {"TransformOutput": {"S3OutputPath": "bucket-without-scheme/out"}}, "ValidationException", "s3OutputPath"),
             ("an unknown output bucket", {"TransformOutput": {"S3OutputPath": "s3://no-such-bucket-tx/out"}}, "ValidationException",
              "bucket does not exist"),
             ("a bad InputFilter", {"DataProcessing": {"InputFilter": "$[1:"}}, "ValidationException",
@@ -312,13 +320,13 @@ def main():
             ("MaxPayloadInMB 101", {"MaxPayloadInMB": 101}, "ValidationException", "MaxPayloadInMB must be between 0 and 100"),
             ("SplitType RecordIO", {"TransformInput": {**base["TransformInput"], "SplitType": "RecordIO"}}, "ValidationException",
              "SplitType RecordIO is not supported"),
-            ("an unknown BatchStrategy", {"BatchStrategy": "Everything"}, "ValidationException", "BatchStrategy"),
+            ("an unknown BatchStrategy", {"BatchStrategy": "Everything"}, "ValidationException", "batchStrategy"),
             ("a bad name", {"TransformJobName": "bad_name!"}, "ValidationException", "transformJobName"),
         ]
         for label, change, code, text in cases:
             error = expect_error(code, 400, SM.create_transform_job, **{**base, **change})
             assert text in str(error), (label, str(error))
-            not_created(change.get("TransformJobName", "tx-bad"))
+            not_created(change.get("TransformJobName", "tx-bad"), before)
         error = expect_error("ResourceInUse", 400, SM.create_transform_job, **{**base, "TransformJobName": "tx-multi"})
         assert "tx-multi" in str(error), str(error)
         assert SM.describe_transform_job(TransformJobName="tx-multi")["TransformJobStatus"] == "Completed"
@@ -351,7 +359,7 @@ def main():
         osprey = os.environ["OSPREY_BIN"]
         done = subprocess.run([osprey, "transform", "create", "--model", "tx-model", "--input", f"s3://{BUCKET}/in/join/",
                                "--output", f"s3://{BUCKET}/out/cli", "--split-type", "Line", "--strategy", "MultiRecord",
-                               "--content-type", "text/csv", "--name", "tx-cli", "--wait"],
+                               "--content-type", "text/csv", "--accept", "text/csv", "--name", "tx-cli", "--wait"],
                               capture_output=True, text=True, env=environment, timeout=300)
         assert done.returncode == 0 and "tx-cli Completed" in done.stdout, done
         assert check_answers(small, output_lines("out/cli/rows.csv.out")) == [50]
