@@ -83,8 +83,9 @@ struct ServerComponents: Sendable {
             await training.recoverAfterRestart()
             let images = ImageService(store: store, clock: clock)
             let runtime = ServingRuntime(
-                objects: objects, images: images, environments: PythonEnvironments(root: config.environmentsDir),
-                executor: LocalExecutor(logger: logger), dataDir: config.dataDir, hiddenPaths: config.pathsHiddenFromJobs, logger: logger)
+                store: store, objects: objects, images: images, environments: PythonEnvironments(root: config.environmentsDir),
+                executor: LocalExecutor(logger: logger), dataDir: config.dataDir, hiddenPaths: config.pathsHiddenFromJobs, clock: clock,
+                logger: logger)
             let serving = EndpointService(
                 store: store, runtime: runtime, clock: clock, deployment: deployment, logger: logger,
                 knownImage: { image, _ in (try? await images.resolve(image, kind: "inference image")) != nil })

@@ -64,7 +64,9 @@ import Testing
     @Test func countsOutsideTheBoundsComeInsideWhateverTheCooldowns() {
         let policy = Self.policy(target: 10)
         let narrow = Self.target(min: 2, max: 4)
-        #expect(Self.decide(current: 1, perMinute: 0, [policy], target: narrow, lastOut: 999, last: 999) == .scale(to: 2, cause: "minimum capacity was set to 2"))
+        #expect(
+            Self.decide(current: 1, perMinute: 0, [policy], target: narrow, lastOut: 999, last: 999)
+                == .scale(to: 2, cause: "minimum capacity was set to 2"))
         #expect(Self.decide(current: 6, perMinute: 1_000, [], target: narrow) == .scale(to: 4, cause: "maximum capacity was set to 4"))
         #expect(AutoScalingDecision.bounds(current: 3, target: narrow) == nil)
     }

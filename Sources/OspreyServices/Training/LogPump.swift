@@ -9,7 +9,7 @@ import OspreyCore
 /// Each value a metric definition matches becomes a point of the job's metric series (at most
 /// `TrainingMetricPoint.maxPerJob`), stored just before the lines it came from. A point is keyed by its line's position, so a
 /// line read again after a crash between the two writes stores nothing twice.
-actor LogPump {
+public actor LogPump {
     let store: any MetadataStore
     let accountId: String
     let job: String
@@ -25,9 +25,10 @@ actor LogPump {
     /// The last value each metric definition matched, with when.
     private(set) var finalMetrics: [FinalMetric] = []
 
-    init(
+    /// `job` names the training job whose metric series `metricDefinitions` feed (none for other logs).
+    public init(
         store: any MetadataStore, accountId: String, job: String, group: String, files: [String: String], streams: [String: String],
-        metricDefinitions: [(name: String, regex: String)], redactor: Redactor, clock: any WallClock
+        metricDefinitions: [(name: String, regex: String)] = [], redactor: Redactor = Redactor(secrets: []), clock: any WallClock
     ) {
         self.redactor = redactor
         self.store = store
@@ -63,7 +64,7 @@ actor LogPump {
     }
 
     /// Flushes every 200 ms until cancelled.
-    func follow() async {
+    public func follow() async {
         while !Task.isCancelled {
             try? await flush(endOfStream: false)
             try? await Task.sleep(for: .milliseconds(200))
@@ -71,7 +72,7 @@ actor LogPump {
     }
 
     /// Stores the complete lines written since the last flush (and, at the end of the stream, a last unterminated line).
-    func flush(endOfStream: Bool) async throws {
+    public func flush(endOfStream: Bool) async throws {
         for (host, file) in files.sorted(by: { $0.key < $1.key }) {
             guard let stream = streams[host] else { continue }
             if offsets[host] == nil {

@@ -27,6 +27,8 @@ struct Fleet: Sendable {
     var variants: [Variant]
     /// The configuration's data capture; nil when it has none.
     var capture: DataCapture?
+    /// Ships the workers' logs to CloudWatch Logs while the fleet runs.
+    var logs: EndpointLogs?
 
     var instanceCount: Int { variants.reduce(0) { $0 + $1.instanceCount } }
 
@@ -74,6 +76,7 @@ struct Fleet: Sendable {
 
     func close() async {
         await capture?.close()
+        await logs?.stop(root: root, variants: variants.map(\.name))
         for variant in variants { for pool in variant.stages { await pool.close() } }
         try? FileManager.default.removeItem(atPath: root)
     }

@@ -25,12 +25,16 @@ public final class ServingRuntime: EndpointRuntime {
     private let dataDir: String
     private let hiddenPaths: [String]
     private let logger: Logger
+    private let store: any MetadataStore
+    private let clock: any WallClock
     private let routes = Mutex<[String: Route]>([:])
 
     public init(
-        objects: ObjectService, images: ImageService, environments: PythonEnvironments, executor: LocalExecutor, dataDir: String,
-        hiddenPaths: [String], logger: Logger
+        store: any MetadataStore, objects: ObjectService, images: ImageService, environments: PythonEnvironments, executor: LocalExecutor,
+        dataDir: String, hiddenPaths: [String], clock: any WallClock, logger: Logger
     ) {
+        self.store = store
+        self.clock = clock
         self.objects = objects
         self.images = images
         self.environments = environments
@@ -172,6 +176,9 @@ public final class ServingRuntime: EndpointRuntime {
         var fleet = Fleet(root: "\(dataDir)/endpoints/\(endpoint.accountId)/\(endpoint.name)/\(generation)", variants: [])
         fleet.capture = DataCapture.start(
             config.dataCapture, endpointName: endpoint.name, accountId: endpoint.accountId, sink: objects, logger: logger)
+        fleet.logs = EndpointLogs(
+            store: store, accountId: endpoint.accountId, endpoint: endpoint.name, generation: String(generation), clock: clock, logger: logger)
+        fleet.logs?.follow(root: fleet.root, variants: config.variants.map(\.name))
         do {
             for spec in config.variants {
                 guard let model = models.first(where: { $0.name == spec.modelName }) else {
@@ -192,7 +199,6 @@ public final class ServingRuntime: EndpointRuntime {
         return fleet
     }
 
-    /// Stages the container's model, prepares its Python environment and starts its workers.
     /// The stage of one container: its workers, or for a multi-model container, a stage that loads models on demand.
     private func startStage(_ container: ModelContainer, label: String, accountId: String, instances: Int, folder: String) async throws
         -> any ServingStage

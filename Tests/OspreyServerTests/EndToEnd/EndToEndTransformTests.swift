@@ -12,6 +12,11 @@ struct EndToEndTransformTests {
         try await EndToEnd.scenario("transform_boto3.py")
     }
 
+    @Test("the SageMaker SDK 2.x: Model.transformer().transform(), filters and join_source, attach, a failing job")
+    func sdk2Transformer() async throws {
+        try await EndToEnd.scenario("sdk2_transform.py")
+    }
+
     @Test("a job running through a kill -9 of the server runs again after the restart and completes, its output whole")
     func transformAcrossAServerKill() async throws {
         try await EndToEnd.withServer("transform-restart", database: nil) { server in

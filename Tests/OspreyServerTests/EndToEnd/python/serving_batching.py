@@ -4,6 +4,7 @@ predict_fn together, and each caller still gets its own answer."""
 import io
 import json
 import tarfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import boto3
@@ -16,6 +17,7 @@ BUCKET = "batching-e2e"
 
 INFERENCE = r'''
 def model_fn(model_dir):
+    print("batching model loaded", flush=True)
     return None
 def predict_fn(rows, model):
     # One answer per row: the row's sum and how many rows this call of predict_fn saw.
@@ -54,6 +56,17 @@ def main():
     assert max(seen) > 1 and max(seen) <= 16, seen
     ok(f"200 concurrent invocations: each got its own answer; predict_fn saw up to {max(seen)} rows at once "
        f"(mean {sum(seen) / len(seen):.1f})")
+
+    logs = boto3.client("logs")
+    deadline = time.time() + 10
+    while True:
+        events = logs.filter_log_events(logGroupName="/aws/sagemaker/Endpoints/batched", logStreamNamePrefix="AllTraffic/")["events"]
+        if any(event["message"] == "batching model loaded" for event in events) or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    assert any(event["message"] == "batching model loaded" for event in events), events
+    streams = {event["logStreamName"] for event in events}
+    ok(f"the worker's output is in CloudWatch Logs /aws/sagemaker/Endpoints/batched, streams {sorted(streams)}")
 
 
 run(main)
