@@ -54,6 +54,10 @@ struct RuntimeHandler: Sendable {
         guard let endpoint = try? await endpoints.endpoint(name: name, accountId: accountId) else {
             return OspreyError(.validation, "Endpoint \(name) of account \(accountId) not found.")
         }
+        if endpoint.status == .inService || endpoint.status == .updating {
+            // Recorded as serving, but its workers are still being brought back (after a restart): a retry will find them.
+            return OspreyError(.unavailable, "Endpoint \(name) of account \(accountId) is starting its workers; try again.")
+        }
         return OspreyError(.validation, "Endpoint \(name) of account \(accountId) is \(endpoint.status.rawValue), not InService.")
     }
 

@@ -38,6 +38,9 @@ public enum TarArchive {
             OspreyError(.validation, "The archive entry '\(name)' \(why); nothing was extracted.")
         }
         guard ["-", "d", "l", "h"].contains(kind) else { throw refuse("is not a file, folder or link") }
+        // The archive's root folder as `/`: the SageMaker SDK repacks models with `tar.add(dir, arcname="/")`, and tar
+        // extracts that entry as the target folder itself.
+        if kind == "d", name.allSatisfy({ $0 == "/" }) { return }
         guard !name.hasPrefix("/") else { throw refuse("has an absolute path") }
         guard !escapes(name, from: "") else { throw refuse("would land outside its folder") }
         if let target {

@@ -46,8 +46,10 @@ struct ModelStager: Sendable {
         do {
             try TarArchive.extract(scratch, into: target)
         } catch let error as OspreyError {
+            // The reason without the server's own paths.
+            let reason = error.message.replacingOccurrences(of: scratch, with: "the archive")
             throw OspreyError(
-                .validation, "Failed to extract model data archive from URL \"\(uri)\": \(error.message) "
+                .validation, "Failed to extract model data archive from URL \"\(uri)\": \(reason) "
                     + "Please ensure that the object located at the URL is a valid tar.gz archive.")
         }
     }

@@ -82,6 +82,9 @@ def predict_fn(data, model):
         raise ValueError("asked to fail: feature vector rejected by %s" % model["name"])
     if data.get("crash_once"):
         _crash_once(data["crash_once"], model)
+    if data.get("sleep"):
+        import time
+        time.sleep(data["sleep"])
     stages = data.get("stages", []) + [model["name"]]
     if model.get("role") == "pre":  # the first container of a pipeline: scales the input for the next one
         return {"x": [v * model["scale"] for v in data["x"]], "stages": stages}
@@ -418,14 +421,34 @@ def main():
             deadline = time.time() + 60
             while True:
                 now = worker_pids(tag_a)
-                if len(now) == len(before) and now != before and not set(before) <= set(now):
+                if len(now) == len(before) and not set(before) <= set(now):
                     break
                 assert time.time() < deadline, f"A's workers were {before} before the crash and are {now} 60 s after"
                 time.sleep(0.2)
-            ok(f"the crashed worker was replaced: A's worker processes {before} → {now}")
+            ok(f"the crashed worker's process was replaced: A's worker processes {before} → {now}")
         else:
-            note("the workers' processes are not visible in /proc here; the second crash below checks the replacement")
-            time.sleep(5)
+            note("the workers' processes are not visible in /proc here")
+        # A process is not yet a worker in the pool (it loads the model first): two slow calls at once, answered by two
+        # processes, show the pool has two workers again.
+        deadline, answered_by = time.time() + 60, set()
+        while len(answered_by) < 2:
+            assert time.time() < deadline, f"60 s after the crash, two calls at once to A are still answered by one worker"
+            answers = []
+
+            def slow_call():
+                try:
+                    answers.append(invoke(runtime_client(), "ep-ab", {"x": X, "sleep": 0.4}, TargetVariant="A")[1])
+                except Exception as error:  # noqa: BLE001 - reported by the assert below
+                    answers.append({"error": repr(error)[:300]})
+
+            pair = [threading.Thread(target=slow_call) for _ in range(2)]
+            for thread in pair:
+                thread.start()
+            for thread in pair:
+                thread.join(60)
+            assert len(answers) == 2 and all(a["y"] == ANSWER["model-a"] for a in answers), answers
+            answered_by = {a["pid"] for a in answers}
+        ok(f"two slow calls at once are answered by two worker processes {sorted(answered_by)}: the pool is whole again")
         response, answer = invoke(RT, "ep-ab", {"x": X, "crash_once": "second"}, TargetVariant="A")
         assert answer["y"] == ANSWER["model-a"], answer
         ok("a second worker death is also retried and answered (the pool is back to two workers)")
