@@ -4,7 +4,7 @@ import Foundation
 ///
 /// SageMaker's metric is per minute; a window shorter than a minute is extrapolated to one. A count that goes down (the
 /// fleet was replaced, the server restarted) starts the window afresh.
-public struct InvocationWindow: Sendable, Hashable {
+public struct InvocationWindow: Sendable {
     public var length: TimeInterval
     public private(set) var samples: [(time: Date, count: Int)] = []
 
@@ -21,18 +21,6 @@ public struct InvocationWindow: Sendable, Hashable {
     public var perMinute: Double? {
         guard let first = samples.first, let last = samples.last, last.time > first.time else { return nil }
         return Double(last.count - first.count) / last.time.timeIntervalSince(first.time) * 60
-    }
-
-    public static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.length == rhs.length && lhs.samples.elementsEqual(rhs.samples) { $0.time == $1.time && $0.count == $1.count }
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(length)
-        for sample in samples {
-            hasher.combine(sample.time)
-            hasher.combine(sample.count)
-        }
     }
 }
 

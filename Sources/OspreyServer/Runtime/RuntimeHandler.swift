@@ -35,6 +35,11 @@ struct RuntimeHandler: Sendable {
                 endpointName: name, accountId: account, targetVariant: headers[.targetVariant], request: invocation)
         } catch let error as OspreyError where error.code == .notFound {
             throw try await notServing(name, accountId: account)
+        } catch let error as OspreyError where error.workerFailure?.kind == .timedOut {
+            // As SageMaker reports a container that did not answer in time (a ModelError, which clients do not retry).
+            throw ModelError(
+                status: 0, message: "Your invocation timed out while waiting for a response from container primary.",
+                variant: headers[.targetVariant] ?? "", logGroup: "arn:aws:logs:\(region):\(account):log-group:/aws/sagemaker/Endpoints/\(name)")
         }
         let response = routed.response
         guard (200..<300).contains(response.status) else {
@@ -83,16 +88,17 @@ struct RuntimeHandler: Sendable {
         var logGroup: String
 
         var response: Response {
-            let kind = status < 500 ? "client" : "server"
+            let client = (400..<500).contains(status)
+            let kind = client ? "client" : "server"
             let body = JSONValue.object([
-                "ErrorCode": .string(status < 500 ? "CLIENT_ERROR_FROM_MODEL" : "SERVER_ERROR_FROM_MODEL"),
+                "ErrorCode": .string(client ? "CLIENT_ERROR_FROM_MODEL" : "SERVER_ERROR_FROM_MODEL"),
                 "OriginalStatusCode": .number(Double(status)), "OriginalMessage": .string(message), "LogStreamArn": .string(logGroup),
                 "message": .string("Received \(kind) error (\(status)) from primary with message \"\(message)\". See \(logGroup) for more information."),
             ])
             var headers = HTTPFields()
             headers[.contentType] = "application/json"
             headers[.xAmznErrorType] = "ModelError"
-            headers[.invokedVariant] = variant
+            if !variant.isEmpty { headers[.invokedVariant] = variant }
             return Response(status: .init(code: 424), headers: headers, body: .init(byteBuffer: ByteBuffer(string: body.text)))
         }
     }

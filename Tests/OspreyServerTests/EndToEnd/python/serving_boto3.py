@@ -605,6 +605,25 @@ def main():
         assert answer["model"] == "model-c", answer
         ok("ep-ab still serves after the failed endpoints")
 
+    with section("worker timeout"):
+        SM.create_model(ModelName="model-slow", ExecutionRoleArn=ROLE,
+                        PrimaryContainer=container(url_a, SAGEMAKER_MODEL_SERVER_TIMEOUT="1"))
+        SM.create_endpoint_config(EndpointConfigName="cfg-slow", ProductionVariants=[variant("AllTraffic", "model-slow")])
+        SM.create_endpoint(EndpointName="ep-slow", EndpointConfigName="cfg-slow")
+        described, seen, _ = wait_endpoint(SM, "ep-slow")
+        assert described["EndpointStatus"] == "InService", seen
+        started = time.time()
+        error = expect_error("ModelError", 424, RT.invoke_endpoint, EndpointName="ep-slow", Body=json.dumps({"x": X, "sleep": 5}),
+                             ContentType="application/json")
+        assert "timed out" in message(error) and time.time() - started < 4.5, (message(error), time.time() - started)
+        response, answer = invoke(RT, "ep-slow", {"x": X})
+        assert answer["model"] == "model-a", answer
+        SM.delete_endpoint(EndpointName="ep-slow")
+        wait_gone(SM, "ep-slow")
+        SM.delete_endpoint_config(EndpointConfigName="cfg-slow")
+        SM.delete_model(ModelName="model-slow")
+        ok(f"SAGEMAKER_MODEL_SERVER_TIMEOUT=1: a 5 s call is a ModelError after ~1 s ({message(error)[:90]}); the next call is answered")
+
     with section("delete"):
         for name in ("ep-ab", "ep-pipe", "ep-bad-archive", "ep-broken"):
             SM.delete_endpoint(EndpointName=name)
