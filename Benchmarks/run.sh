@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Osprey's benchmarks: large single-stream S3 PUT/GET against `cp`, small-object ops/s against moto, training-job start,
-# and serving (router overhead against the same worker called directly, req/s against `mlflow models serve`, endpoint start).
+# serving (router overhead against the same worker called directly, req/s against `mlflow models serve`, endpoint start),
+# and batch transform (rows/s against a one-process Python loop running the same handlers).
 #
 #   bash Benchmarks/run.sh                 # everything (builds the release binary first: several minutes on 2 cores)
 #
-# Knobs (environment): BENCH_ONLY=large|small|training|serving, BENCH_JOBS (50), BENCH_BURST (200), BENCH_SIZE_MIB (1024), BENCH_REPS (5), BENCH_DURATION (15),
+# Knobs (environment): BENCH_ONLY=large|small|training|serving|transform, BENCH_TRANSFORM_ROWS (500000), BENCH_JOBS (50), BENCH_BURST (200), BENCH_SIZE_MIB (1024), BENCH_REPS (5), BENCH_DURATION (15),
 # BENCH_WARMUP (3), BENCH_THREADS (16), BENCH_ROUNDS (2), BENCH_PERF=1 (also `perf record` the osprey server for the whole run; slows it),
-# serving only: BENCH_ENDPOINTS (20), BENCH_OVERHEAD_CONNECTIONS (1,16), BENCH_PEER_CONNECTIONS (64), BENCH_SERVING_PARTS
+# serving only: BENCH_SERVING_PERF=1 (`perf record` the server in each measured window, into the run's folder), BENCH_SERVING_QUIET_WAIT (60: before each window and each endpoint start, seconds to wait at most for < 10% busy),
+# BENCH_ENDPOINTS (20), BENCH_OVERHEAD_CONNECTIONS (1,16), BENCH_PEER_CONNECTIONS (64), BENCH_SERVING_PARTS
 # (overhead,peer,inservice); BENCH_DURATION (10 for serving), BENCH_WARMUP (2), BENCH_ROUNDS (3) apply there too;
 # OSPREY_BIN=/path/to/osprey (skip the build), BENCH_BUILD_TRIES (4; a failed build is retried after 120 s, since
 # others may be mid-edit in Sources/), BENCH_QUIET_WAIT (600: seconds to wait at most for the machine to be idle, i.e.
@@ -187,7 +189,13 @@ if [[ "${BENCH_ONLY:-serving}" == serving ]]; then
         --mlflow-python "$MLFLOW_VENV/bin/python" --duration "${BENCH_DURATION:-10}" --warmup "${BENCH_WARMUP:-2}" \
         --rounds "${BENCH_ROUNDS:-3}" --endpoints "${BENCH_ENDPOINTS:-20}" --overhead-connections "${BENCH_OVERHEAD_CONNECTIONS:-1,16}" \
         --peer-connections "${BENCH_PEER_CONNECTIONS:-64}" --only "${BENCH_SERVING_PARTS:-overhead,peer,inservice}" \
-        --json "$OUT/serving.json"
+        --quiet-wait "${BENCH_SERVING_QUIET_WAIT:-60}" --json "$OUT/serving.json" ${BENCH_SERVING_PERF:+--perf-dir "$OUT"}
     log "load average after serving: $(cut -d' ' -f1-3 /proc/loadavg); CPU busy now: $(busy_percent)%"
+fi
+if [[ "${BENCH_ONLY:-transform}" == transform ]]; then
+    wait_quiet
+    "$PY" "$BENCH/transform.py" --endpoint "$OSPREY_URL" --rows "${BENCH_TRANSFORM_ROWS:-500000}" --rounds "${BENCH_ROUNDS:-3}" \
+        --json "$OUT/transform.json"
+    log "load average after transform: $(cut -d' ' -f1-3 /proc/loadavg)"
 fi
 log "done; log in $OUT/run.log"

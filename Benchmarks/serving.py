@@ -78,6 +78,9 @@ parser.add_argument("--peer-connections", default="64")
 parser.add_argument("--endpoints", type=int, default=20)
 parser.add_argument("--only", default="overhead,peer,inservice")
 parser.add_argument("--json")
+parser.add_argument("--quiet-wait", type=int, default=60, help="seconds to wait at most before each window for the machine to be idle")
+parser.add_argument("--quiet-percent", type=float, default=10, help="idle means under this share of the CPUs busy over 2 s")
+parser.add_argument("--perf-dir", help="perf-record the Osprey server during each measured window into this folder (slows it)")
 args = parser.parse_args()
 
 SECRET = os.environ["OSPREY_ROOT_SECRET_ACCESS_KEY"]
@@ -150,15 +153,24 @@ def http(url, body=None, headers=None, timeout=10):
 # MARK: wrk
 
 
-def wrk(url, connections, duration, body, method="POST", auth=None, cpu_pids=()):
-    """One wrk run (1 thread); returns its JSON summary with req/s, and CPU seconds per request of each pid in cpu_pids."""
+def wrk(url, connections, duration, body, method="POST", auth=None, cpu_pids=(), profile=None):
+    """One wrk run (1 thread); returns its JSON summary with req/s, and CPU seconds per request of each pid in cpu_pids.
+    With `profile` (a file name) and --perf-dir, the Osprey server is sampled with `perf record -g` during the run."""
     environment = dict(os.environ, WRK_BODY=body or "", WRK_METHOD=method, WRK_AUTH=auth or "")
+    perf = None
+    if profile and args.perf_dir and args.server_pid in cpu_pids:
+        perf = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-p", str(args.server_pid), "-o",
+                                 os.path.join(args.perf_dir, profile)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
     before = {pid: cpu_seconds(pid) for pid in cpu_pids}
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     output = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", LUA, url], env=environment,
         capture_output=True, text=True, check=True).stdout
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if perf:
+        perf.send_signal(signal.SIGINT)
+        perf.wait()
     line = next((line for line in output.splitlines() if line.startswith("WRK_JSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk printed no summary:\n{output}")
@@ -174,6 +186,32 @@ def wrk(url, connections, duration, body, method="POST", auth=None, cpu_pids=())
     return summary
 
 
+def busy_percent(seconds=2.0):
+    """Share of all CPUs busy over the next `seconds`, from /proc/stat (our idle servers included)."""
+    def sample():
+        with open("/proc/stat") as handle:
+            fields = [int(v) for v in handle.readline().split()[1:9]]
+        return sum(fields), fields[3] + fields[4]
+    total_a, idle_a = sample()
+    time.sleep(seconds)
+    total_b, idle_b = sample()
+    total = total_b - total_a
+    return 100 * (total - (idle_b - idle_a)) / total if total else 0.0
+
+
+def wait_quiet():
+    """Until under --quiet-percent of the CPUs are busy (other engineers' builds share the 2 cores), at most
+    --quiet-wait seconds; returns the last busy share seen."""
+    deadline = time.time() + args.quiet_wait
+    while True:
+        busy = busy_percent()
+        if busy < args.quiet_percent or time.time() >= deadline:
+            if busy >= args.quiet_percent:
+                log(f"  machine still {busy:.0f}% busy after {args.quiet_wait} s; measuring anyway")
+            return busy
+        time.sleep(3)
+
+
 def measure(targets, connections, label):
     """Each target (name, url, body, method, auth, cpu pids) for --rounds rounds at `connections`, targets in turn, the
     order rotated each round; returns {name: [summary per round]}."""
@@ -181,14 +219,17 @@ def measure(targets, connections, label):
     for round_index in range(args.rounds):
         order = targets[round_index % len(targets):] + targets[:round_index % len(targets)]
         for name, url, body, method, auth, pids in order:
+            busy = wait_quiet()
             if args.warmup:
                 wrk(url, connections, args.warmup, body, method, auth)
-            summary = wrk(url, connections, args.duration, body, method, auth, pids)
+            profile = f"perf-{label}-c{connections}-{name.split(' ')[0]}-r{round_index + 1}.data"
+            summary = wrk(url, connections, args.duration, body, method, auth, pids, profile)
+            summary["busy_before_percent"] = round(busy)
             runs[name].append(summary)
             cpu = ", ".join(f"{role} {summary['cpu_us_per_request'][str(pid)]:.0f}" for role, pid in pids_roles(pids))
             log(f"  {label} c={connections} round {round_index + 1} {name}: {summary['rps']:.0f} req/s, p50 "
                 f"{summary['latency_us']['p50']} µs, p99 {summary['latency_us']['p99']} µs; CPU µs/request: {cpu}, "
-                f"wrk {summary['wrk_cpu_us_per_request']:.0f}; load {summary['load']}")
+                f"wrk {summary['wrk_cpu_us_per_request']:.0f}; CPU busy before {busy:.0f}%, load {summary['load']}")
     return runs
 
 
@@ -411,6 +452,7 @@ def part_inservice(model_dir):
     for label, config in kinds:
         times = []
         for index in range(args.endpoints):
+            wait_quiet()
             name = f"bench-start-{config.split('-')[-1]}-{index}"
             times.append(create_endpoint(name, config))
             delete_endpoint(name)
@@ -426,6 +468,7 @@ def part_inservice(model_dir):
                                ("joblib.load(model.joblib), 2 processes at once (as 2 workers)", load, 2)):
         samples = []
         for _ in range(5):
+            wait_quiet()
             started = time.monotonic()
             processes = [subprocess.Popen([interpreter, "-c", code]) for _ in range(count)]
             if any(process.wait() for process in processes):

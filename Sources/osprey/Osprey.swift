@@ -8,7 +8,7 @@ struct Osprey: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "osprey",
         abstract: "A self-hosted machine-learning platform that speaks SageMaker, S3 and MLflow.",
-        subcommands: [Server.self, Quickstart.self, Keys.self, S3.self, Webhooks.self, Events.self, Jobs.self, Train.self, Deploy.self, Endpoints.self, Images.self, Secrets.self, Transform.self]
+        subcommands: [Server.self, Quickstart.self, Keys.self, S3.self, Webhooks.self, Events.self, Jobs.self, Train.self, Deploy.self, Endpoints.self, Images.self, Secrets.self, Transform.self, SdkConfig.self]
     )
 }
 

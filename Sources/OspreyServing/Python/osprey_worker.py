@@ -15,7 +15,9 @@ User code (as the SageMaker inference toolkit and the framework containers find 
     errors      a handler that raises answers 500 with the exception's text (its traceback goes to stderr, the worker's
                 log); an exception with a `status_code` attribute answers that status (and its `message` when it has
                 one), like the toolkit's GenericInferenceToolkitError.
-    accept      absent or */* means SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT, else application/json.
+    accept      absent or */* means SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT, else application/json; an absent content type
+                means application/json. custom_attributes and target_model reach the worker but not the handlers
+                (the toolkit shows them only through its context object, which these signatures do not take).
     defaults    model_fn: model.joblib / *.joblib (joblib), *.pkl / *.pickle (pickle), xgboost-model (xgboost Booster).
                 input_fn: application/json (a list of numbers becomes a numpy array when numpy imports), text/csv (rows
                 of floats, a 2-D numpy array when numpy imports), application/x-npy; others answer 415.

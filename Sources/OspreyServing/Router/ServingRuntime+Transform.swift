@@ -91,17 +91,14 @@ extension ServingRuntime {
         _ model: ModelRecord, accountId: String, instanceCount: Int, instanceType: String, label: String, folder: String,
         environment: [String: String] = [:]
     ) async throws -> ModelFleet {
-        let variant = VariantSpec(name: "transform", modelName: model.name, instanceCount: instanceCount, weight: 1, instanceType: instanceType)
-        let config = EndpointConfigRecord(
-            name: label, accountId: accountId, arn: "", request: .object([:]), creationTime: model.creationTime, variants: [variant])
-        let owner = Endpoint(name: label, accountId: accountId, arn: "", config: config, deployment: nil, creationTime: model.creationTime)
         var stages: [WorkerPool] = []
         do {
             for (index, container) in model.containers.enumerated() {
                 var container = container
                 container.environment.merge(environment) { _, given in given }
-                stages.append(
-                    try await startPool(container, label: "\(label)/\(index)", accountId: accountId, instances: instanceCount, folder: "\(folder)/\(index)"))
+                let pool = try await startPool(
+                    container, label: "\(label)/\(index)", accountId: accountId, instances: instanceCount, folder: "\(folder)/\(index)")
+                stages.append(pool)
             }
         } catch {
             for pool in stages { await pool.close() }

@@ -101,7 +101,8 @@ struct TransformRun: Sendable {
             if offset > 0 { body.writeInteger(UInt8(ascii: "\n")) }
             body.writeBytes(record)
         }
-        let location = "\(prepared.object.uri) (\(batch.count == 1 ? "record \(batch.lowerBound + 1)" : "records \(batch.lowerBound + 1)-\(batch.upperBound)"))"
+        let span = batch.count == 1 ? "record \(batch.lowerBound + 1)" : "records \(batch.lowerBound + 1)-\(batch.upperBound)"
+        let location = "\(prepared.object.uri) (\(span))"
         let response: InvocationResponse
         do {
             response = try await fleet.invoke(

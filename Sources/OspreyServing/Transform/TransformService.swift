@@ -99,7 +99,8 @@ public actor TransformService {
                     start(job, try TransformRequest(job.request), model: model)
                 } catch {
                     let reason = (error as? OspreyError)?.message ?? "\(error)"
-                    _ = try? await apply(.failed(reason: "The Osprey server restarted while the job ran and could not run it again: \(reason)"), to: job)
+                    let why = "The Osprey server restarted while the job ran and could not run it again: \(reason)"
+                    _ = try? await apply(.failed(reason: why), to: job)
                 }
             }
         } catch {
@@ -128,6 +129,8 @@ public actor TransformService {
         do {
             let inputs = try await objects.transformInputs(request, accountId: job.accountId)
             try stop.check()
+            // A run cut short by a restart may have left its staged model here.
+            try? FileManager.default.removeItem(atPath: folder)
             let started = try await runtime.startModelFleet(
                 model, accountId: job.accountId, instanceCount: request.instanceCount, instanceType: request.instanceType,
                 label: "transform-\(job.name)", folder: folder, environment: request.containerEnvironment())

@@ -2,7 +2,7 @@ import Testing
 
 /// Batch transform jobs driven by boto3 (and the CLI) against the real server: real workers, real S3 objects.
 @Suite(
-    "EndToEnd: batch transform through boto3",
+    "EndToEnd: batch transform through boto3, the SageMaker SDK 2.x and the CLI",
     .enabled(if: EndToEnd.isEnabled, "no venv: run scripts/python-env.sh (or set OSPREY_TEST_PYTHON)"),
     .timeLimit(.minutes(10))
 )
