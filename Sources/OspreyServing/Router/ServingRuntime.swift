@@ -240,7 +240,8 @@ public final class ServingRuntime: EndpointRuntime {
         let variables = environment
         let executor = self.executor
         let hiddenPaths = self.hiddenPaths
-        let pool = WorkerPool(label: label, logger: logger, batching: Batcher.Settings(variables)) { name in
+        let health = Duration.seconds(variables["OSPREY_HEALTH_CHECK_SECONDS"].flatMap(Int.init).map { max(1, $0) } ?? 10)
+        let pool = WorkerPool(label: label, logger: logger, batching: Batcher.Settings(variables), healthCheckInterval: health) { name in
             let launch = WorkerLaunch(
                 name: name, folder: folder, command: command, environment: variables, logDirectory: logs,
                 hiddenPaths: hiddenPaths, invocationTimeout: timeout)

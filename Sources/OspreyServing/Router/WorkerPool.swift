@@ -24,11 +24,33 @@ final class WorkerPool: Sendable {
     private let batching: Batcher.Settings?
     private let batcher = Mutex<Batcher?>(nil)
 
-    init(label: String, logger: Logger, batching: Batcher.Settings? = nil, start: @escaping Starter) {
+    /// Every `healthCheckInterval` the idle workers are pinged; one that does not answer is stopped, and so replaced.
+    init(
+        label: String, logger: Logger, batching: Batcher.Settings? = nil, healthCheckInterval: Duration = .seconds(10),
+        start: @escaping Starter
+    ) {
         self.label = label
         self.logger = logger
         self.batching = batching
         self.start = start
+        Task { [weak self] in
+            while true {
+                try? await Task.sleep(for: healthCheckInterval)
+                guard let self, await self.checkHealth() else { return }
+            }
+        }
+    }
+
+    /// Pings the idle workers and stops those that do not answer; false once the pool is closed.
+    private func checkHealth() async -> Bool {
+        guard let workers = state.withLock({ $0.closed ? nil : $0.workers }) else { return false }
+        for worker in workers where worker.inFlight == 0 {
+            if await !worker.ping() {
+                logger.warning("A model worker failed its health check; replacing it", metadata: ["pool": "\(label)", "worker": "\(worker.name)"])
+                await worker.stop()
+            }
+        }
+        return true
     }
 
     /// Answers one request on the least busy worker (with the model's batching, when it has it); when that worker ends

@@ -138,14 +138,14 @@ public actor TransformService {
             try stop.check()
             _ = try await apply(.started, to: job)
             let concurrency = max(1, request.maxConcurrent ?? started.workerCount)
-            let run = TransformRun(request: request, accountId: job.accountId, objects: objects, fleet: started, concurrency: concurrency,
-                stop: stop)
+            let run = TransformRun(
+                request: request, accountId: job.accountId, objects: objects, fleet: started, concurrency: concurrency, stop: stop)
             try await run.run(inputs)
             await fleet?.close()
             await finish(job, .completed)
         } catch {
             await fleet?.close()
-            if error is TransformStopped {
+            if error is TransformStopped || stop.isSet {
                 if !shuttingDown { await finish(job, .stopped) }
             } else {
                 let reason = (error as? OspreyError)?.message ?? "\(error)"

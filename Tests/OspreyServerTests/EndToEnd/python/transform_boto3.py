@@ -6,7 +6,7 @@ digits of that body's SHA-1, so the scenario can tell exactly which records reac
 
 Sections: SplitType Line + MultiRecord (bodies are the records joined by newlines, outputs line up with inputs,
 `{S3OutputPath}/{key relative to the prefix}.out` keys), SingleRecord, JoinSource Input with Input/OutputFilters (CSV and
-JSON Lines), an inference pipeline, a failing record, StopTransformJob, an empty prefix, bad input (each precise, nothing
+JSON Lines), ManifestFile input, an inference pipeline, a failing record, StopTransformJob, an empty prefix, bad input (each precise, nothing
 created), listing, and the CLI.
 
 `python transform_boto3.py start|verify` instead runs the restart scenario (a job interrupted by kill -9 runs again).
@@ -222,6 +222,18 @@ def main():
         assert described["TransformJobStatus"] == "Completed", described.get("FailureReason")
         assert check_answers(small, output_lines("out/single/part-2.csv.out")) == [1] * 50
         ok("SingleRecord: 50 requests of one record each; out/single/part-2.csv.out lines up")
+
+    with section("S3DataType ManifestFile"):
+        manifest = [{"prefix": f"s3://{BUCKET}/in/csv/"}, "sub/part-2.csv"]
+        S3.put_object(Bucket=BUCKET, Key="manifests/one.json", Body=json.dumps(manifest).encode())
+        given = request("tx-manifest", "tx-model", f"s3://{BUCKET}/manifests/one.json", f"s3://{BUCKET}/out/manifest")
+        given["TransformInput"]["DataSource"]["S3DataSource"]["S3DataType"] = "ManifestFile"
+        SM.create_transform_job(**given)
+        described, _ = wait_job("tx-manifest")
+        assert described["TransformJobStatus"] == "Completed", described.get("FailureReason")
+        assert keys("out/manifest") == ["out/manifest/sub/part-2.csv.out"], keys("out/manifest")
+        assert check_answers(small, output_lines("out/manifest/sub/part-2.csv.out")) == [50]
+        ok("a manifest listing sub/part-2.csv under in/csv/: only that object, output at out/manifest/sub/part-2.csv.out")
 
     with section("JoinSource Input with an InputFilter and an OutputFilter"):
         put_lines("in/join/rows.csv", small)
