@@ -20,4 +20,9 @@ struct EndToEndDeploymentTests {
     func multiModelEndpoints() async throws {
         try await EndToEnd.scenario("serving_multimodel.py")
     }
+
+    @Test("health checks: a worker that stops answering while idle is replaced")
+    func healthChecks() async throws {
+        try await EndToEnd.scenario("serving_health.py")
+    }
 }
