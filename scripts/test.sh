@@ -18,8 +18,10 @@ postgres_url="${OSPREY_TEST_POSTGRES_URL:-}"
 [ -n "$postgres_url" ] || postgres_url=$(bash scripts/postgres-up.sh | tail -1)
 python=${OSPREY_TEST_PYTHON:-}
 [ -n "$python" ] || python=$(bash scripts/python-env.sh | tail -1)
-export OSPREY_TEST_POSTGRES_URL="$postgres_url" OSPREY_TEST_PYTHON="$python"
-echo "test.sh: PostgreSQL at ${OSPREY_TEST_POSTGRES_URL##*@}; Python clients in $OSPREY_TEST_PYTHON"
+python_sdk3=${OSPREY_TEST_PYTHON_SDK3:-}
+[ -n "$python_sdk3" ] || python_sdk3=$(bash scripts/python-env-sdk3.sh | tail -1)   # the SageMaker SDK 3.x, beside 2.x
+export OSPREY_TEST_POSTGRES_URL="$postgres_url" OSPREY_TEST_PYTHON="$python" OSPREY_TEST_PYTHON_SDK3="$python_sdk3"
+echo "test.sh: PostgreSQL at ${OSPREY_TEST_POSTGRES_URL##*@}; Python clients in $OSPREY_TEST_PYTHON and $OSPREY_TEST_PYTHON_SDK3"
 
 swift build --build-tests
 swift test --skip-build "$@"
