@@ -5,7 +5,7 @@
 #
 #   bash Benchmarks/run.sh                 # everything (builds the release binary first: several minutes on 2 cores)
 #
-# Knobs (environment): BENCH_ONLY=large|small|training|serving|transform, BENCH_TRANSFORM_ROWS (500000), BENCH_JOBS (50), BENCH_BURST (200), BENCH_SIZE_MIB (1024), BENCH_REPS (5), BENCH_DURATION (15),
+# Knobs (environment): BENCH_ONLY=large|small|training|serving|transform|sdk, BENCH_SDK_ROUNDS (3), BENCH_TRANSFORM_ROWS (500000), BENCH_JOBS (50), BENCH_BURST (200), BENCH_SIZE_MIB (1024), BENCH_REPS (5), BENCH_DURATION (15),
 # BENCH_WARMUP (3), BENCH_THREADS (16), BENCH_ROUNDS (2), BENCH_PERF=1 (also `perf record` the osprey server for the whole run; slows it),
 # serving only: BENCH_SERVING_PERF=1 (`perf record` the server in each measured window, into the run's folder), BENCH_SERVING_QUIET_WAIT (60: before each window and each endpoint start, seconds to wait at most for < 10% busy),
 # BENCH_ENDPOINTS (20), BENCH_OVERHEAD_CONNECTIONS (1,16), BENCH_PEER_CONNECTIONS (64), BENCH_SERVING_PARTS
@@ -197,5 +197,14 @@ if [[ "${BENCH_ONLY:-transform}" == transform ]]; then
     "$PY" "$BENCH/transform.py" --endpoint "$OSPREY_URL" --rows "${BENCH_TRANSFORM_ROWS:-500000}" --rounds "${BENCH_ROUNDS:-3}" \
         --json "$OUT/transform.json"
     log "load average after transform: $(cut -d' ' -f1-3 /proc/loadavg)"
+fi
+if [[ "${BENCH_ONLY:-sdk}" == sdk ]]; then
+    # The SageMaker Python SDK 3.x and 2.x, each in the venv the tests use (made on first use).
+    SDK2_PY="$(bash "$REPO/scripts/python-env.sh" | tail -1)"
+    SDK3_PY="$(bash "$REPO/scripts/python-env-sdk3.sh" | tail -1)"
+    wait_quiet
+    "$PY" "$BENCH/sdk_wall_time.py" --endpoint "$OSPREY_URL" --python-sdk3 "$SDK3_PY" --python-sdk2 "$SDK2_PY" \
+        --work-dir "$WORK/sdk" --rounds "${BENCH_SDK_ROUNDS:-3}" --json "$OUT/sdk_wall_time.json"
+    log "load average after sdk: $(cut -d' ' -f1-3 /proc/loadavg)"
 fi
 log "done; log in $OUT/run.log"

@@ -263,7 +263,9 @@ public actor TrainingService {
             let contract = try TrainingContract(description)
             let layout = try JobLayout.prepare(jobRoot: root, contract: contract)
             try await download(request, into: layout, accountId: job.accountId)
-            let python = try await python(for: request.pythonEnvironment, layout: layout, logDirectory: root + "/logs")
+            let python = try await python(
+                for: request.pythonEnvironment, layout: layout, logDirectory: root + "/logs",
+                codeChannel: request.entrypoint != nil && request.channels.contains { $0.name == "code" })
             let arguments = try request.entrypoint ?? contract.scriptModeArguments(python: python)
             let resolved = try await resolveSecrets(request.environment, accountId: job.accountId)
             let redactor = resolved.redactor
@@ -475,15 +477,22 @@ public actor TrainingService {
         }
     }
 
-    /// The interpreter to run the job with: the image's environment, plus `code/requirements.txt` when the source has one;
-    /// pip's output goes to the first host's log.
-    private func python(for environment: ImageRegistry.Environment, layout: JobLayout, logDirectory: String) async throws -> String {
+    /// The interpreter to run the job with: the image's environment, plus `code/requirements.txt` when the source has one
+    /// (with `codeChannel`, a job running its own entrypoint, as the SDK 3.x's: else the `code` channel's, so the SDK's
+    /// own `pip install` of it lands in that cached environment, not the shared one); pip's output goes to the first host's log.
+    private func python(
+        for environment: ImageRegistry.Environment, layout: JobLayout, logDirectory: String, codeChannel: Bool
+    ) async throws -> String {
         guard let host = layout.hosts.first else { throw OspreyError(.internalError, "The job has no host folder.") }
         try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
         let log = LogFileAppender(path: logDirectory + "/" + host.hostName + ".log")
         let environments = PythonEnvironments(root: environmentsDir)
         let python = try await environments.python(for: environment) { log.append($0) }
-        return try await environments.adding(requirements: host.codeDirectory + "/requirements.txt", to: python) { log.append($0) }
+        var requirements = host.codeDirectory + "/requirements.txt"
+        if codeChannel, !FileManager.default.fileExists(atPath: requirements) {
+            requirements = host.channelDirectory("code") + "/requirements.txt"
+        }
+        return try await environments.adding(requirements: requirements, to: python) { log.append($0) }
     }
 
     /// The environment with `osprey-secret:NAME` values replaced by the secrets, and a redactor that masks those values.
