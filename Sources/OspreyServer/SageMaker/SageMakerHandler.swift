@@ -41,26 +41,19 @@ struct SageMakerHandler: Sendable {
     }
 
     private func list(_ call: AWSJSONCall, account: String) async throws -> Response {
+        let request = try ListRequest(call)
         var query = TrainingJobQuery(accountId: account)
-        query.nameContains = call.string("NameContains")
-        query.status = call.string("StatusEquals").flatMap(TrainingJobStatus.init(rawValue:))
-        query.creationAfter = call.input["CreationTimeAfter"]?.numberValue.map(Date.init(timeIntervalSince1970:))
-        query.creationBefore = call.input["CreationTimeBefore"]?.numberValue.map(Date.init(timeIntervalSince1970:))
-        query.modifiedAfter = call.input["LastModifiedTimeAfter"]?.numberValue.map(Date.init(timeIntervalSince1970:))
-        query.modifiedBefore = call.input["LastModifiedTimeBefore"]?.numberValue.map(Date.init(timeIntervalSince1970:))
-        query.sortBy = call.string("SortBy").flatMap(TrainingJobQuery.SortBy.init(rawValue:)) ?? .creationTime
-        query.descending = call.string("SortOrder") != "Ascending"
-        query.limit = call.int("MaxResults") ?? 10
-        if let token = call.string("NextToken") {
-            guard let offset = Int(token), offset >= 0 else { throw OspreyError(.validation, "The NextToken is not valid.") }
-            query.offset = offset
-        }
-        var page = query
-        page.limit += 1
-        let jobs = try await training.list(page)
-        var out: [String: JSONValue] = ["TrainingJobSummaries": .array(jobs.prefix(query.limit).map(TrainingJobJSON.summary))]
-        if jobs.count > query.limit { out["NextToken"] = .string(String(query.offset + query.limit)) }
-        return AWSJSON.response(.object(out))
+        query.nameContains = request.nameContains
+        query.status = request.status.flatMap(TrainingJobStatus.init(rawValue:))
+        query.creationAfter = request.creationAfter
+        query.creationBefore = request.creationBefore
+        query.modifiedAfter = request.modifiedAfter
+        query.modifiedBefore = request.modifiedBefore
+        query.sortBy = request.sortBy.flatMap(TrainingJobQuery.SortBy.init(rawValue:)) ?? .creationTime
+        query.descending = request.descending
+        query.offset = request.offset
+        query.limit = request.fetchLimit
+        return AWSJSON.response(request.page(try await training.list(query), key: "TrainingJobSummaries", TrainingJobJSON.summary))
     }
 
     static func tagList(_ tags: [String: String]) -> JSONValue {

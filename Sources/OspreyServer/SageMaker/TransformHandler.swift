@@ -28,36 +28,19 @@ struct TransformHandler: Sendable {
     }
 
     private func list(_ call: AWSJSONCall) async throws -> JSONValue {
+        let request = try ListRequest(call)
         var query = TransformJobQuery(accountId: call.principal.accountId)
-        query.nameContains = call.string("NameContains")
-        query.status = call.string("StatusEquals").flatMap(TransformJobStatus.init(rawValue:))
-        query.creationAfter = Self.date(call, "CreationTimeAfter")
-        query.creationBefore = Self.date(call, "CreationTimeBefore")
-        query.modifiedAfter = Self.date(call, "LastModifiedTimeAfter")
-        query.modifiedBefore = Self.date(call, "LastModifiedTimeBefore")
-        query.sortBy = call.string("SortBy").flatMap(TransformJobQuery.SortBy.init(rawValue:)) ?? .creationTime
-        query.descending = call.string("SortOrder") != "Ascending"
-        query.limit = call.int("MaxResults") ?? 10
-        if let token = call.string("NextToken") {
-            guard let offset = Int(token), offset >= 0 else { throw OspreyError(.validation, "The NextToken is not valid.") }
-            query.offset = offset
-        }
-        var page = query
-        page.limit += 1
-        let jobs = try await service.list(page)
-        var out: [String: JSONValue] = ["TransformJobSummaries": .array(jobs.prefix(query.limit).map(TransformJobJSON.summary))]
-        if jobs.count > query.limit { out["NextToken"] = .string(String(query.offset + query.limit)) }
-        return .object(out)
-    }
-
-    /// A timestamp member: epoch seconds as AWS JSON sends them, or their text or ISO 8601 form.
-    private static func date(_ call: AWSJSONCall, _ member: String) -> Date? {
-        guard let value = call.input[member] else { return nil }
-        if let seconds = value.numberValue { return Date(timeIntervalSince1970: seconds) }
-        if let text = value.stringValue {
-            return Double(text).map(Date.init(timeIntervalSince1970:)) ?? ISO8601DateFormatter().date(from: text)
-        }
-        return nil
+        query.nameContains = request.nameContains
+        query.status = request.status.flatMap(TransformJobStatus.init(rawValue:))
+        query.creationAfter = request.creationAfter
+        query.creationBefore = request.creationBefore
+        query.modifiedAfter = request.modifiedAfter
+        query.modifiedBefore = request.modifiedBefore
+        query.sortBy = request.sortBy.flatMap(TransformJobQuery.SortBy.init(rawValue:)) ?? .creationTime
+        query.descending = request.descending
+        query.offset = request.offset
+        query.limit = request.fetchLimit
+        return request.page(try await service.list(query), key: "TransformJobSummaries", TransformJobJSON.summary)
     }
 }
 
