@@ -7,59 +7,10 @@ Wired as sdk2_estimator.py is (see CLIENTS.md): AWS_ENDPOINT_URL from the harnes
 SAGEMAKER_USER_CONFIG_OVERRIDE (telemetry off, a default bucket), a role given as a full ARN. Nothing may leave loopback.
 """
 
-import ipaddress
 import os
-import socket
 
-# MARK: the guard, installed before boto3 or the SDK is imported.
-
-CONTACTED = []
-_getaddrinfo = socket.getaddrinfo
-_connect = socket.socket.connect
-_connect_ex = socket.socket.connect_ex
-
-
-def _is_loopback(host):
-    if isinstance(host, bytes):
-        host = host.decode()
-    host = (host or "").strip("[]").lower()
-    if host in ("localhost", "localhost.localdomain", "ip6-localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
-def _refuse(host):
-    CONTACTED.append(str(host))
-    raise socket.gaierror(socket.EAI_NONAME, f"sdk2_transform.py refuses to reach {host!r}: only loopback is allowed")
-
-
-def _guarded_getaddrinfo(host, *args, **kwargs):
-    if host is not None and not _is_loopback(host):
-        _refuse(host)
-    return _getaddrinfo(host, *args, **kwargs)
-
-
-def _check_address(sock, address):
-    if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address[0]):
-        _refuse(address[0])
-
-
-def _guarded_connect(self, address):
-    _check_address(self, address)
-    return _connect(self, address)
-
-
-def _guarded_connect_ex(self, address):
-    _check_address(self, address)
-    return _connect_ex(self, address)
-
-
-socket.getaddrinfo = _guarded_getaddrinfo
-socket.socket.connect = _guarded_connect
-socket.socket.connect_ex = _guarded_connect_ex
+# The guard, installed before boto3 or the SDK is imported.
+from loopback_guard import assert_only_loopback  # noqa: E402
 
 from e2e import KEY_ID, REGION, SCRATCH, SECRET, ok, run, section  # noqa: E402  (after the guard)
 
@@ -152,7 +103,7 @@ def main():
         else:
             raise AssertionError("a job with a failing record did not raise")
 
-    assert not CONTACTED, f"the SDK tried to reach hosts outside loopback: {sorted(set(CONTACTED))}"
+    assert_only_loopback()
     ok("no name look-up or connection left loopback")
 
 
