@@ -126,6 +126,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Benchmarks only: a compiled S3 load generator, so the client is not what limits small-object ops/s (Benchmarks/run.sh).
+        .executableTarget(
+            name: "osprey-s3-load",
+            dependencies: [
+                "OspreyArtifacts",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/S3Load",
+            swiftSettings: strict
+        ),
         .testTarget(name: "OspreyCoreTests", dependencies: ["OspreyCore"]),
         .testTarget(name: "OspreySigV4Tests", dependencies: ["OspreySigV4"]),
         .testTarget(name: "OspreyStoreTests", dependencies: ["OspreyStore", "OspreyCore"]),

@@ -36,7 +36,7 @@ if [[ -z "${OSPREY_BIN:-}" ]]; then
     tries="${BENCH_BUILD_TRIES:-4}"
     for ((try = 1; ; try++)); do
         start=$SECONDS
-        if swift build -c release --product osprey; then
+        if swift build -c release --product osprey && swift build -c release --product osprey-s3-load; then
             log "release build done in $((SECONDS - start)) s"
             break
         fi
@@ -50,6 +50,7 @@ if [[ -z "${OSPREY_BIN:-}" ]]; then
     OSPREY_BIN="$(swift build -c release --show-bin-path)/osprey"
 fi
 [[ -x "$OSPREY_BIN" ]] || { log "no osprey binary at $OSPREY_BIN"; exit 1; }
+LOAD_BIN="$(dirname "$OSPREY_BIN")/osprey-s3-load"   # the compiled small-object client, built beside the server
 
 # --- the benchmark venv (separate from the repo's test venv) ------------------------------------------------------
 PACKAGES=("boto3>=1.36" "moto[server]>=5")
@@ -155,7 +156,16 @@ if [[ "${BENCH_ONLY:-small}" == small ]]; then
     common=(--target "osprey=$OSPREY_URL" --target "moto=http://127.0.0.1:$MOTO_PORT" --pid "osprey=$OSPREY_PID" --pid "moto=$MOTO_PID"
             --threads "${BENCH_THREADS:-16}" --duration "${BENCH_DURATION:-15}" --warmup "${BENCH_WARMUP:-3}"
             --rounds "${BENCH_ROUNDS:-2}")
-    "$PY" "$BENCH/s3_small_ops.py" "${common[@]}" --processes 1 --sink --label "as specified" --json "$OUT/s3_small_ops.json"
+    # The load from 16 concurrent clients in one compiled process (Benchmarks/S3Load): the same client for both servers,
+    # cheap enough (~0.3 ms CPU per op) that the servers, not the client, set the numbers.
+    if [[ -x "$LOAD_BIN" ]]; then
+        "$LOAD_BIN" "${common[@]}" --json "$OUT/s3_small_ops_compiled.json"
+        wait_quiet
+    else
+        log "no $LOAD_BIN (build it: swift build -c release --product osprey-s3-load); skipping the compiled client"
+    fi
+    # boto3: 16 threads in one Python process.
+    "$PY" "$BENCH/s3_small_ops.py" "${common[@]}" --processes 1 --sink --label "boto3, one process" --json "$OUT/s3_small_ops.json"
     # Information: the same 16 threads spread over 2 client processes (one Python process is GIL-bound).
     wait_quiet
     "$PY" "$BENCH/s3_small_ops.py" "${common[@]}" --processes 2 --sink --label "information: 2 client processes" \

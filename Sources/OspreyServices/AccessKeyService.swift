@@ -85,7 +85,7 @@ public actor AccessKeyService {
     }
 
     private func digest(_ secret: String) -> String {
-        HMAC<SHA256>.authenticationCode(for: Data(secret.utf8), using: masterKey).map { String(format: "%02x", $0) }.joined()
+        hex(HMAC<SHA256>.authenticationCode(for: Data(secret.utf8), using: masterKey))
     }
 
     static func validate(id: String, secret: String) throws {

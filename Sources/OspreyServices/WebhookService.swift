@@ -89,7 +89,7 @@ public struct WebhookService: Sendable {
     /// 32 random bytes from the system's secure generator, as `whsec_` and hex.
     static func randomSecret() -> String {
         let key = SymmetricKey(size: .bits256)
-        return "whsec_" + key.withUnsafeBytes { $0.map { String(format: "%02x", $0) }.joined() }
+        return "whsec_" + key.withUnsafeBytes { hex($0) }
     }
 }
 
@@ -112,6 +112,6 @@ public enum WebhookSecret {
         hmac.update(data: Data(timestamp.utf8))
         hmac.update(data: Data(".".utf8))
         hmac.update(data: body)
-        return "sha256=" + hmac.finalize().map { String(format: "%02x", $0) }.joined()
+        return "sha256=" + hex(hmac.finalize())
     }
 }

@@ -99,7 +99,7 @@ struct CheckedBody<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable wher
         private mutating func finish() throws {
             if decoder != nil { _ = try decoder!.finish() }
             if let hasher = sha256, let signature = checks.signature {
-                let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+                let digest = Hex.encode(hasher.finalize())
                 do { try signature.checkBody(sha256Hex: digest) } catch {
                     throw OspreyError(
                         .xAmzContentSHA256Mismatch, "The provided 'x-amz-content-sha256' header does not match what was computed."

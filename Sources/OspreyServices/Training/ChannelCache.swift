@@ -77,7 +77,7 @@ actor ChannelCache {
 
     private static func name(_ record: ObjectRecord, accountId: String) -> String {
         let identity = [accountId, record.bucket, record.key, record.etag, String(record.size)].joined(separator: "\u{0}")
-        return SHA256.hash(data: Data(identity.utf8)).map { String(format: "%02x", $0) }.joined()
+        return hex(SHA256.hash(data: Data(identity.utf8)))
     }
 
     private static func isIntact(_ path: String, _ record: ObjectRecord) -> Bool {
