@@ -207,15 +207,18 @@ func run() async throws {
                 result.p50Milliseconds, result.p99Milliseconds, result.putP50Milliseconds, result.getP50Milliseconds
             )
             let client = String(format: "client CPU %.0f µs/op", result.clientCPUMicrosecondsPerOp)
-            print("  round \(round) \(result.target.padding(toLength: 8, withPad: " ", startingAt: 0)) \(figures)\(server), \(client), errors \(result.errors)")
+            print(
+                "  round \(round) \(result.target.padding(toLength: 8, withPad: " ", startingAt: 0)) \(figures)\(server), \(client), errors \(result.errors)"
+            )
             if result.opsPerSecond > best[target.name]?.opsPerSecond ?? -1 { best[target.name] = result }
         }
     }
     if let reference = best[options.targets[0].name] {
         for target in options.targets.dropFirst() {
             guard let other = best[target.name] else { continue }
-            let ratio = String(format: "%.1f ops/s against %.1f ops/s: ratio %.2fx", reference.opsPerSecond, other.opsPerSecond,
-                               reference.opsPerSecond / other.opsPerSecond)
+            let ratio = String(
+                format: "%.1f ops/s against %.1f ops/s: ratio %.2fx", reference.opsPerSecond, other.opsPerSecond,
+                reference.opsPerSecond / other.opsPerSecond)
             print("  best rounds, \(reference.target) against \(other.target): \(ratio)")
         }
     }

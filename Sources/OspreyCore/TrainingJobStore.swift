@@ -1,24 +1,7 @@
 import Foundation
 
 /// Which training jobs a listing returns (ListTrainingJobs' filters).
-public struct TrainingJobQuery: Sendable, Hashable {
-    public enum SortBy: String, Sendable { case name = "Name", creationTime = "CreationTime", status = "Status" }
-
-    public var accountId: String
-    public var nameContains: String?
-    public var status: TrainingJobStatus?
-    public var creationAfter: Date?
-    public var creationBefore: Date?
-    public var modifiedAfter: Date?
-    public var modifiedBefore: Date?
-    public var sortBy: SortBy = .creationTime
-    public var descending = true
-    /// How many matching jobs to skip (the page token).
-    public var offset = 0
-    public var limit = 10
-
-    public init(accountId: String) { self.accountId = accountId }
-}
+public typealias TrainingJobQuery = JobQuery<TrainingJobStatus>
 
 /// Training jobs, one row each, written with their state-change events.
 public protocol TrainingJobStore: Sendable {

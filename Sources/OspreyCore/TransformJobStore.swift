@@ -1,24 +1,7 @@
 import Foundation
 
 /// Which transform jobs a listing returns (ListTransformJobs' filters).
-public struct TransformJobQuery: Sendable, Hashable {
-    public enum SortBy: String, Sendable { case name = "Name", creationTime = "CreationTime", status = "Status" }
-
-    public var accountId: String
-    public var nameContains: String?
-    public var status: TransformJobStatus?
-    public var creationAfter: Date?
-    public var creationBefore: Date?
-    public var modifiedAfter: Date?
-    public var modifiedBefore: Date?
-    public var sortBy: SortBy = .creationTime
-    public var descending = true
-    /// How many matching jobs to skip (the page token).
-    public var offset = 0
-    public var limit = 10
-
-    public init(accountId: String) { self.accountId = accountId }
-}
+public typealias TransformJobQuery = JobQuery<TransformJobStatus>
 
 /// Transform jobs, one row each, written with their state-change events.
 public protocol TransformJobStore: Sendable {

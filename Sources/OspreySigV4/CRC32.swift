@@ -1,3 +1,4 @@
+import CZlib
 import Foundation
 
 /// Slicing-by-8 tables for a reflected 32-bit CRC polynomial.
@@ -45,7 +46,6 @@ struct CRC32Tables: Sendable {
         }
     }
 
-    static let crc32 = CRC32Tables(reflectedPolynomial: 0xEDB8_8320)
     static let crc32c = CRC32Tables(reflectedPolynomial: 0x82F6_3B78)
 }
 
@@ -54,15 +54,16 @@ func checksumBase64<T: FixedWidthInteger>(_ value: T) -> String {
     withUnsafeBytes(of: value.bigEndian) { Data($0).base64EncodedString() }
 }
 
-/// CRC-32 (ISO-HDLC, as zlib and `x-amz-checksum-crc32`), slicing-by-8.
+/// CRC-32 (ISO-HDLC, as zlib and `x-amz-checksum-crc32`), computed by zlib.
 public struct CRC32: Sendable {
-    private var state: UInt32 = 0xFFFF_FFFF
+    private var state: UInt = 0
 
     public init() {}
 
     /// Adds `bytes` to the checksum.
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        state = CRC32Tables.crc32.update(state, bytes)
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        state = crc32_z(state, base.assumingMemoryBound(to: UInt8.self), bytes.count)
     }
 
     /// Adds `bytes` to the checksum.
@@ -71,7 +72,7 @@ public struct CRC32: Sendable {
     }
 
     /// The checksum of the bytes so far.
-    public var value: UInt32 { ~state }
+    public var value: UInt32 { UInt32(truncatingIfNeeded: state) }
     /// The base64 of the big-endian checksum, the form of the `x-amz-checksum-crc32` header.
     public var base64: String { checksumBase64(value) }
 }

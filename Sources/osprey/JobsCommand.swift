@@ -6,27 +6,17 @@ extension Osprey {
     /// `osprey jobs list|describe|logs|stop|interrupt|metrics|rerun`: training jobs.
     struct Jobs: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Inspect and stop training jobs.", subcommands: [List.self, Describe.self, Logs.self, Stop.self, Interrupt.self, Metrics.self, Rerun.self]
+            abstract: "Inspect and stop training jobs.",
+            subcommands: [List.self, Describe.self, Logs.self, Stop.self, Interrupt.self, Metrics.self, Rerun.self]
         )
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List training jobs, newest first.")
             @OptionGroup var client: ClientOptions
-            @Option(help: "Only jobs in this status (InProgress, Completed, Failed, Stopping, Stopped).") var status: String?
-            @Option(help: "Only jobs whose name contains this.") var name: String?
-            @Option(help: "How many.") var max: Int = 50
+            @OptionGroup var filter: JobListOptions
 
             func run() async throws {
-                try await runClient {
-                    var input: [String: JSONValue] = ["MaxResults": .number(Double(min(max, 100)))]
-                    if let status { input["StatusEquals"] = .string(status) }
-                    if let name { input["NameContains"] = .string(name) }
-                    let page = try await client.awsJSONClient().call("SageMaker.ListTrainingJobs", .object(input))
-                    for job in page["TrainingJobSummaries"]?.arrayValue ?? [] {
-                        let created = job["CreationTime"]?.numberValue.map { Date(timeIntervalSince1970: $0) }.map(S3Location.format) ?? ""
-                        print("\(job["TrainingJobName"]?.stringValue ?? "")\t\(job["TrainingJobStatus"]?.stringValue ?? "")\t\(created)")
-                    }
-                }
+                try await runClient { try await filter.printJobs("Training", client: client) }
             }
         }
 

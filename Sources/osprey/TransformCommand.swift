@@ -87,21 +87,10 @@ extension Osprey {
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List transform jobs, newest first.")
             @OptionGroup var client: ClientOptions
-            @Option(help: "Only jobs in this status (InProgress, Completed, Failed, Stopping, Stopped).") var status: String?
-            @Option(help: "Only jobs whose name contains this.") var name: String?
-            @Option(help: "How many.") var max: Int = 50
+            @OptionGroup var filter: JobListOptions
 
             func run() async throws {
-                try await runClient {
-                    var input: [String: JSONValue] = ["MaxResults": .number(Double(min(max, 100)))]
-                    if let status { input["StatusEquals"] = .string(status) }
-                    if let name { input["NameContains"] = .string(name) }
-                    let page = try await client.awsJSONClient().call("SageMaker.ListTransformJobs", .object(input))
-                    for job in page["TransformJobSummaries"]?.arrayValue ?? [] {
-                        let created = job["CreationTime"]?.numberValue.map { Date(timeIntervalSince1970: $0) }.map(S3Location.format) ?? ""
-                        print("\(job["TransformJobName"]?.stringValue ?? "")\t\(job["TransformJobStatus"]?.stringValue ?? "")\t\(created)")
-                    }
-                }
+                try await runClient { try await filter.printJobs("Transform", client: client) }
             }
         }
 

@@ -34,6 +34,22 @@ struct ListRequest {
         }
     }
 
+    /// The job listing this request asks for (an unknown status matches nothing in SageMaker's enum, so it is ignored here).
+    func jobQuery<Status: RawRepresentable & Sendable & Hashable>(accountId: String) -> JobQuery<Status> where Status.RawValue == String {
+        var query = JobQuery<Status>(accountId: accountId)
+        query.nameContains = nameContains
+        query.status = status.flatMap(Status.init(rawValue:))
+        query.creationAfter = creationAfter
+        query.creationBefore = creationBefore
+        query.modifiedAfter = modifiedAfter
+        query.modifiedBefore = modifiedBefore
+        query.sortBy = sortBy.flatMap(JobQuery<Status>.SortBy.init(rawValue:)) ?? .creationTime
+        query.descending = descending
+        query.offset = offset
+        query.limit = fetchLimit
+        return query
+    }
+
     /// How many records to fetch: one more than a page, to know whether another follows.
     var fetchLimit: Int { limit + 1 }
 

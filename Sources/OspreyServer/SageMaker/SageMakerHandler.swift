@@ -42,18 +42,8 @@ struct SageMakerHandler: Sendable {
 
     private func list(_ call: AWSJSONCall, account: String) async throws -> Response {
         let request = try ListRequest(call)
-        var query = TrainingJobQuery(accountId: account)
-        query.nameContains = request.nameContains
-        query.status = request.status.flatMap(TrainingJobStatus.init(rawValue:))
-        query.creationAfter = request.creationAfter
-        query.creationBefore = request.creationBefore
-        query.modifiedAfter = request.modifiedAfter
-        query.modifiedBefore = request.modifiedBefore
-        query.sortBy = request.sortBy.flatMap(TrainingJobQuery.SortBy.init(rawValue:)) ?? .creationTime
-        query.descending = request.descending
-        query.offset = request.offset
-        query.limit = request.fetchLimit
-        return AWSJSON.response(request.page(try await training.list(query), key: "TrainingJobSummaries", TrainingJobJSON.summary))
+        let jobs = try await training.list(request.jobQuery(accountId: account))
+        return AWSJSON.response(request.page(jobs, key: "TrainingJobSummaries", TrainingJobJSON.summary))
     }
 
     static func tagList(_ tags: [String: String]) -> JSONValue {

@@ -29,18 +29,8 @@ struct TransformHandler: Sendable {
 
     private func list(_ call: AWSJSONCall) async throws -> JSONValue {
         let request = try ListRequest(call)
-        var query = TransformJobQuery(accountId: call.principal.accountId)
-        query.nameContains = request.nameContains
-        query.status = request.status.flatMap(TransformJobStatus.init(rawValue:))
-        query.creationAfter = request.creationAfter
-        query.creationBefore = request.creationBefore
-        query.modifiedAfter = request.modifiedAfter
-        query.modifiedBefore = request.modifiedBefore
-        query.sortBy = request.sortBy.flatMap(TransformJobQuery.SortBy.init(rawValue:)) ?? .creationTime
-        query.descending = request.descending
-        query.offset = request.offset
-        query.limit = request.fetchLimit
-        return request.page(try await service.list(query), key: "TransformJobSummaries", TransformJobJSON.summary)
+        let jobs = try await service.list(request.jobQuery(accountId: call.principal.accountId))
+        return request.page(jobs, key: "TransformJobSummaries", TransformJobJSON.summary)
     }
 }
 
