@@ -405,6 +405,59 @@ import Testing
         for worker in workers { await worker.stop() }
     }
 
+    /// Handlers with one more parameter get the toolkit's context: request headers (custom attributes, target model)
+    /// in, a custom-attributes answer out, in single calls and in batches; handlers without it are called as before.
+    @Test func handlersTakingAContextSeeCustomAttributes() async throws {
+        let root = try S.temporaryFolder("context")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let code = """
+            def model_fn(model_dir, context):
+                return {"dir_matches": context.system_properties["model_dir"] == model_dir}
+
+            def input_fn(body, content_type, context):
+                headers = context.request_processor[0].get_request_properties()
+                return {"body": body, "attributes": context.get_request_header(0, "X-Amzn-SageMaker-Custom-Attributes"),
+                        "target": headers.get("x-amzn-sagemaker-target-model"), "accept": headers["Accept"]}
+
+            def predict_fn(data, model):
+                data["dir"] = model["dir_matches"]
+                return data
+
+            def output_fn(prediction, accept, context):
+                if prediction["attributes"]:
+                    context.set_response_header(0, "X-Amzn-SageMaker-Custom-Attributes", "seen=" + prediction["attributes"])
+                return "%(body)s|%(attributes)s|%(target)s|%(accept)s|%(dir)s" % prediction
+            """
+        let worker = try await S.startPython(["code/inference.py": code], root: root)
+        defer { Task { await worker.stop() } }
+        var request = S.request("1", accept: "text/plain")
+        request.customAttributes = "trace=7"
+        request.targetModel = "m.tar.gz"
+        let response = try await worker.invoke(request)
+        #expect(S.text(response) == "1|trace=7|m.tar.gz|text/plain|True")
+        #expect(response.customAttributes == "seen=trace=7")
+        let plain = try await worker.invoke(S.request("2"))
+        #expect(S.text(plain) == "2|None|None|application/json|True")
+        #expect(plain.customAttributes == nil)
+        var second = S.request("4")
+        second.customAttributes = "b"
+        let batch = try await worker.invokeBatch([S.request("3"), second])
+        #expect(batch.map { S.text($0) } == ["3|None|None|application/json|True", "4|b|None|application/json|True"])
+        #expect(batch.map(\.customAttributes) == [nil, "seen=b"])
+    }
+
+    /// A handler with a parameter count the toolkit cannot call answers 500 naming the function.
+    @Test func handlerWithTooManyParametersIsAClearError() async throws {
+        let root = try S.temporaryFolder("arity")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let code = "def model_fn(model_dir):\n    return None\n\ndef input_fn(body, content_type, context, extra):\n    return body\n"
+        let worker = try await S.startPython(["code/inference.py": code], root: root)
+        defer { Task { await worker.stop() } }
+        let response = try await worker.invoke(S.request("[1]"))
+        #expect(response.status == 500)
+        #expect(S.text(response).contains("input_fn takes 4 arguments but 2 were given"))
+    }
+
     @Test func batchesPredictOnceWhenInputsHaveRows() async throws {
         let root = try S.temporaryFolder("batch")
         defer { try? FileManager.default.removeItem(atPath: root) }

@@ -16,8 +16,12 @@ User code (as the SageMaker inference toolkit and the framework containers find 
                 log); an exception with a `status_code` attribute answers that status (and its `message` when it has
                 one), like the toolkit's GenericInferenceToolkitError.
     accept      absent or */* means SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT, else application/json; an absent content type
-                means application/json. custom_attributes and target_model reach the worker but not the handlers
-                (the toolkit shows them only through its context object, which these signatures do not take).
+                means application/json.
+    context     a handler with one more parameter than the above gets the model server's context object last, as the
+                toolkit passes it: context.get_request_header(0, "X-Amzn-SageMaker-Custom-Attributes") (also
+                request_processor[0].get_request_properties(), case-insensitive: Content-Type, Accept, the custom
+                attributes, X-Amzn-SageMaker-Target-Model), context.set_response_header(0, name, value) (the
+                X-Amzn-SageMaker-Custom-Attributes one is answered to the caller), system_properties["model_dir"].
     defaults    model_fn: model.joblib / *.joblib (joblib), *.pkl / *.pickle (pickle), xgboost-model (xgboost Booster).
                 input_fn: application/json (a list of numbers becomes a numpy array when numpy imports), text/csv (rows
                 of floats, a 2-D numpy array when numpy imports), application/x-npy; others answer 415.
@@ -36,8 +40,9 @@ Router -> worker:
     {"id": n, "ping": true}                                                                          health check
     {"id": n, "batch": [{"content_type": ..., "accept": ..., "length": L}, ...]}   bodies concatenated in the body
 Worker -> router, one answer per request, in the order the requests came:
-    {"id": n, "status": 200, "content_type": ...}
-    {"id": n, "batch": [{"status": ..., "content_type": ..., "length": L}, ...]}   bodies concatenated in the body
+    {"id": n, "status": 200, "content_type": ..., "custom_attributes": ...}   (custom_attributes when a handler set it)
+    {"id": n, "batch": [{"status": ..., "content_type": ..., "custom_attributes": ..., "length": L}, ...]}   bodies
+                                                                                        concatenated in the body
 Error answers carry the message as a text/plain body. SIGTERM while idle exits at once; while busy, after the answer.
 """
 
@@ -201,6 +206,103 @@ def default_output_fn(prediction, accept):
     )
 
 
+# ---- The model server's context object ---------------------------------------------------------------------------------
+
+CUSTOM_ATTRIBUTES = "X-Amzn-SageMaker-Custom-Attributes"
+
+
+class Headers(dict):
+    """Request headers, looked up without regard to case (as HTTP names are)."""
+
+    def __init__(self, pairs):
+        super().__init__((name, value) for name, value in pairs if value is not None)
+        self._lower = {name.lower(): value for name, value in self.items()}
+
+    def get(self, key, default=None):
+        return self._lower.get(str(key).lower(), default)
+
+    def __getitem__(self, key):
+        return self._lower[str(key).lower()]
+
+    def __contains__(self, key):
+        return str(key).lower() in self._lower
+
+
+class RequestProcessor:
+    def __init__(self, headers):
+        self._headers = headers
+
+    def get_request_properties(self):
+        return self._headers
+
+    def get_request_property(self, key):
+        return self._headers.get(key)
+
+
+class Context:
+    """The part of the model server's (MMS / the inference toolkit's) context object that handlers use, for one request."""
+
+    def __init__(self, model_dir, headers=Headers(())):
+        self.model_name = os.environ.get("SAGEMAKER_MODEL_NAME") or "model"
+        self.system_properties = {"model_dir": model_dir, "gpu_id": None, "batch_size": 1}
+        self.request_processor = [RequestProcessor(headers)]
+        self.response_headers = {}
+        self.metrics = None
+
+    def get_request_header(self, idx, key):
+        return self.request_processor[0].get_request_properties().get(key)
+
+    def get_all_request_header(self, idx):
+        return self.request_processor[0].get_request_properties()
+
+    def set_response_header(self, idx, key, value):
+        self.response_headers[key] = value
+
+    def set_response_content_type(self, idx, value):
+        self.response_headers["Content-Type"] = value
+
+    def set_response_status(self, code=200, phrase="", idx=0):
+        pass  # statuses come from the handlers' results and exceptions
+
+    def custom_attributes(self):
+        """The X-Amzn-SageMaker-Custom-Attributes answer a handler set, if any."""
+        for name, value in self.response_headers.items():
+            if name.lower() == CUSTOM_ATTRIBUTES.lower():
+                return str(value)
+        return None
+
+
+def request_context(model_dir, content_type, accept, custom_attributes=None, target_model=None):
+    return Context(model_dir, Headers((
+        ("Content-Type", content_type), ("Accept", accept), (CUSTOM_ATTRIBUTES, custom_attributes),
+        ("X-Amzn-SageMaker-Target-Model", target_model),
+    )))
+
+
+_parameter_counts = {}
+
+
+def parameter_count(function):
+    """How many parameters function takes (None when Python cannot tell), looked up once per function."""
+    if function not in _parameter_counts:
+        import inspect
+        try:
+            _parameter_counts[function] = len(inspect.signature(function).parameters)
+        except (TypeError, ValueError):
+            _parameter_counts[function] = None
+    return _parameter_counts[function]
+
+
+def call(function, context, *args):
+    """function(*args), or function(*args, context) when it takes one more parameter, as the toolkit calls handlers."""
+    count = parameter_count(function)
+    if count is None or count == len(args):
+        return function(*args)
+    if count == len(args) + 1:
+        return function(*args, context)
+    raise TypeError("%s takes %d arguments but %d were given" % (function.__name__, count, len(args)))
+
+
 # ---- The user's module -----------------------------------------------------------------------------------------------
 
 class Handlers:
@@ -228,7 +330,7 @@ class Handlers:
         self.model = None
 
     def load(self):
-        self.model = self.model_fn(self.model_dir)
+        self.model = call(self.model_fn, Context(self.model_dir), self.model_dir)
 
     def accept_of(self, accept):
         return self.default_accept if not accept or accept.strip() == "*/*" else accept
@@ -255,44 +357,59 @@ class Handlers:
             return 200, content_type, b"".join(p.encode("utf-8") if isinstance(p, str) else p for p in result)
         raise RuntimeError("The handler returned %s; expected bytes, str or (body, content_type)" % type(result).__name__)
 
-    def invoke(self, raw, content_type, accept):
-        """Runs one invocation; returns (status, content_type, body) and never raises."""
-        content_type = content_type or JSON
-        accept = self.accept_of(accept)
+    def invoke(self, raw, header):
+        """Runs one invocation (header: the request's fields); returns (status, content_type, body, custom attributes)
+        and never raises."""
+        content_type = header.get("content_type") or JSON
+        accept = self.accept_of(header.get("accept"))
+        context = self.context_of(header, content_type, accept)
         try:
             body = self.body_of(raw, content_type)
             if self.transform_fn is not None:
-                return self.encode(self.transform_fn(self.model, body, content_type, accept), accept)
-            data = self.input_fn(body, content_type)
-            prediction = self.predict_fn(data, self.model)
-            return self.encode(self.output_fn(prediction, accept), accept)
+                result = call(self.transform_fn, context, self.model, body, content_type, accept)
+            else:
+                data = call(self.input_fn, context, body, content_type)
+                prediction = call(self.predict_fn, context, data, self.model)
+                result = call(self.output_fn, context, prediction, accept)
+            return self.encode(result, accept) + (context.custom_attributes(),)
         except Exception as error:
-            return failure(error)
+            return failure(error) + (None,)
+
+    def context_of(self, header, content_type, accept):
+        return request_context(self.model_dir, content_type, accept, header.get("custom_attributes"), header.get("target_model"))
 
     def invoke_batch(self, items):
-        """items: [(raw, content_type, accept)] -> [(status, content_type, body)]; one predict_fn call when it can."""
+        """items: [(raw, header)] -> [(status, content_type, body, custom attributes)]; one predict_fn call when it can."""
         if self.transform_fn is not None or len(items) < 2:
-            return [self.invoke(raw, ct, accept) for raw, ct, accept in items]
+            return [self.invoke(raw, header) for raw, header in items]
         results = [None] * len(items)
-        decoded = []  # (index, data, accept)
-        for index, (raw, content_type, accept) in enumerate(items):
-            content_type = content_type or JSON
+        decoded = []  # (index, data, accept, context)
+        for index, (raw, header) in enumerate(items):
+            content_type = header.get("content_type") or JSON
+            accept = self.accept_of(header.get("accept"))
+            context = self.context_of(header, content_type, accept)
             try:
-                decoded.append((index, self.input_fn(self.body_of(raw, content_type), content_type), self.accept_of(accept)))
+                data = call(self.input_fn, context, self.body_of(raw, content_type), content_type)
+                decoded.append((index, data, accept, context))
             except Exception as error:
-                results[index] = failure(error)
-        predictions = self.predict_together([data for _, data, _ in decoded])
-        for position, (index, data, accept) in enumerate(decoded):
+                results[index] = failure(error) + (None,)
+        predictions = self.predict_together([data for _, data, _, _ in decoded], [c for _, _, _, c in decoded])
+        for position, (index, data, accept, context) in enumerate(decoded):
             try:
-                prediction = predictions[position] if predictions is not None else self.predict_fn(data, self.model)
-                results[index] = self.encode(self.output_fn(prediction, accept), accept)
+                if predictions is not None:
+                    prediction = predictions[position]
+                else:
+                    prediction = call(self.predict_fn, context, data, self.model)
+                result = call(self.output_fn, context, prediction, accept)
+                results[index] = self.encode(result, accept) + (context.custom_attributes(),)
             except Exception as error:
-                results[index] = failure(error)
+                results[index] = failure(error) + (None,)
         return results
 
-    def predict_together(self, inputs):
+    def predict_together(self, inputs, contexts):
         """One predict_fn call over inputs that all have rows (2-D or more numpy arrays of one row shape, or lists of
-        lists), split back by row count; None when they cannot be joined or the prediction has not one entry per row."""
+        lists), split back by row count; None when they cannot be joined or the prediction has not one entry per row.
+        A predict_fn that takes a context gets the first input's."""
         if len(inputs) < 2:
             return None
         counts = [len(data) for data in inputs] if all(_has_rows(data) for data in inputs) else None
@@ -309,7 +426,7 @@ class Handlers:
                 return None
             joined = np.concatenate(inputs, axis=0)
         try:
-            prediction = self.predict_fn(joined, self.model)
+            prediction = call(self.predict_fn, contexts[0], joined, self.model)
         except Exception:
             return None  # each item runs alone and gets its own status
         try:
@@ -398,13 +515,19 @@ def answer(handlers, header, body):
         items, offset = [], 0
         for entry in batch:
             length = int(entry.get("length", 0))
-            items.append((body[offset:offset + length], entry.get("content_type"), entry.get("accept")))
+            items.append((body[offset:offset + length], entry))
             offset += length
         results = handlers.invoke_batch(items)
-        entries = [{"status": s, "content_type": ct, "length": len(b)} for s, ct, b in results]
-        return {"id": ident, "batch": entries}, b"".join(b for _, _, b in results)
-    status, content_type, payload = handlers.invoke(body, header.get("content_type"), header.get("accept"))
-    return {"id": ident, "status": status, "content_type": content_type}, payload
+        entries = [with_attributes({"status": s, "content_type": ct, "length": len(b)}, ca) for s, ct, b, ca in results]
+        return {"id": ident, "batch": entries}, b"".join(b for _, _, b, _ in results)
+    status, content_type, payload, attributes = handlers.invoke(body, header)
+    return with_attributes({"id": ident, "status": status, "content_type": content_type}, attributes), payload
+
+
+def with_attributes(header, custom_attributes):
+    if custom_attributes is not None:
+        header["custom_attributes"] = custom_attributes
+    return header
 
 
 def main():

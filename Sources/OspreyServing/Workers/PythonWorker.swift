@@ -138,7 +138,10 @@ final class SocketWorker: InferenceWorker {
         else { throw await broken("answered a batch of \(requests.count) with a different shape") }
         var body = reply.body
         return items.map { item in
-            InvocationResponse(status: item.status, body: body.readSlice(length: item.length)!, contentType: item.contentType)
+            InvocationResponse(
+                status: item.status, body: body.readSlice(length: item.length)!, contentType: item.contentType,
+                customAttributes: item.customAttributes
+            )
         }
     }
 

@@ -82,11 +82,13 @@ struct WorkerReplyHeader: Decodable, Sendable, Equatable {
     struct Item: Decodable, Sendable, Equatable {
         var status: Int
         var contentType: String?
+        var customAttributes: String?
         var length: Int
 
         enum CodingKeys: String, CodingKey {
             case status, length
             case contentType = "content_type"
+            case customAttributes = "custom_attributes"
         }
     }
 
