@@ -28,7 +28,7 @@ struct Fleet: Sendable {
     /// The configuration's data capture; nil when it has none.
     var capture: DataCapture?
     /// Ships the workers' logs to CloudWatch Logs while the fleet runs.
-    var logs: EndpointLogs?
+    var logs: WorkerLogs?
 
     var instanceCount: Int { variants.reduce(0) { $0 + $1.instanceCount } }
 
@@ -76,8 +76,8 @@ struct Fleet: Sendable {
 
     func close() async {
         await capture?.close()
-        await logs?.stop(root: root, variants: variants.map(\.name))
         for variant in variants { for pool in variant.stages { await pool.close() } }
+        await logs?.stop()
         try? FileManager.default.removeItem(atPath: root)
     }
 }

@@ -9,6 +9,8 @@ public struct ModelFleet: Sendable {
     let stages: [WorkerPool]
     /// The folder of the fleet's staged model and logs, removed by `close`.
     let root: String
+    /// Ships the workers' logs to CloudWatch Logs while the fleet runs.
+    var logs: WorkerLogs? = nil
 
     /// How many workers the first container has (the default number of calls to keep in flight).
     public var workerCount: Int { stages.first?.count ?? 0 }
@@ -57,9 +59,10 @@ public struct ModelFleet: Sendable {
         return responses
     }
 
-    /// Stops every worker once its calls are answered and removes the fleet's folder.
+    /// Stops every worker once its calls are answered, ships their last log lines and removes the fleet's folder.
     public func close() async {
         for pool in stages { await pool.close() }
+        await logs?.stop()
         try? FileManager.default.removeItem(atPath: root)
     }
 
@@ -86,11 +89,16 @@ extension ServingRuntime {
     /// Starts the workers of `model` in `folder` for `instanceCount` instances of `instanceType`, as an endpoint variant
     /// would get them (same staging, Python environment and worker settings); `environment` is added to every container's.
     ///
+    /// The workers' output goes to CloudWatch Logs, group `/aws/sagemaker/TransformJobs`, streams `{logPrefix}/{worker}`.
     /// On a failure, what was started is stopped and the error thrown (a model that cannot load names its error).
     public func startModelFleet(
         _ model: ModelRecord, accountId: String, instanceCount: Int, instanceType: String, label: String, folder: String,
-        environment: [String: String] = [:]
+        logPrefix: String, environment: [String: String] = [:]
     ) async throws -> ModelFleet {
+        let logs = WorkerLogs(
+            store: store, accountId: accountId, group: WorkerLogs.transformGroup,
+            folders: model.containers.indices.map { ("\(folder)/\($0)", logPrefix) },
+            generation: String(UUID().uuidString.lowercased().prefix(8)), clock: clock, logger: logger)
         var stages: [WorkerPool] = []
         do {
             for (index, container) in model.containers.enumerated() {
@@ -102,9 +110,10 @@ extension ServingRuntime {
             }
         } catch {
             for pool in stages { await pool.close() }
+            await logs.stop()
             try? FileManager.default.removeItem(atPath: folder)
             throw error
         }
-        return ModelFleet(stages: stages, root: folder)
+        return ModelFleet(stages: stages, root: folder, logs: logs)
     }
 }

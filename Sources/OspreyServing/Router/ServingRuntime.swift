@@ -24,9 +24,9 @@ public final class ServingRuntime: EndpointRuntime {
     private let executor: LocalExecutor
     private let dataDir: String
     private let hiddenPaths: [String]
-    private let logger: Logger
-    private let store: any MetadataStore
-    private let clock: any WallClock
+    let logger: Logger
+    let store: any MetadataStore
+    let clock: any WallClock
     private let routes = Mutex<[String: Route]>([:])
 
     public init(
@@ -176,9 +176,10 @@ public final class ServingRuntime: EndpointRuntime {
         var fleet = Fleet(root: "\(dataDir)/endpoints/\(endpoint.accountId)/\(endpoint.name)/\(generation)", variants: [])
         fleet.capture = DataCapture.start(
             config.dataCapture, endpointName: endpoint.name, accountId: endpoint.accountId, sink: objects, logger: logger)
-        fleet.logs = EndpointLogs(
-            store: store, accountId: endpoint.accountId, endpoint: endpoint.name, generation: String(generation), clock: clock, logger: logger)
-        fleet.logs?.follow(root: fleet.root, variants: config.variants.map(\.name))
+        fleet.logs = WorkerLogs(
+            store: store, accountId: endpoint.accountId, group: WorkerLogs.endpointGroup(endpoint.name),
+            folders: config.variants.map { (fleet.root + "/" + $0.name, $0.name) }, generation: String(generation), clock: clock,
+            logger: logger)
         do {
             for spec in config.variants {
                 guard let model = models.first(where: { $0.name == spec.modelName }) else {

@@ -133,7 +133,7 @@ public actor TransformService {
             try? FileManager.default.removeItem(atPath: folder)
             let started = try await runtime.startModelFleet(
                 model, accountId: job.accountId, instanceCount: request.instanceCount, instanceType: request.instanceType,
-                label: "transform-\(job.name)", folder: folder, environment: request.containerEnvironment())
+                label: "transform-\(job.name)", folder: folder, logPrefix: job.name, environment: request.containerEnvironment())
             fleet = started
             try stop.check()
             _ = try await apply(.started, to: job)

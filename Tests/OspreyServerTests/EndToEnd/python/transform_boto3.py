@@ -289,6 +289,13 @@ def main():
         assert keys("out/fail") == [], keys("out/fail")
         assert "TransformEndTime" in described, described
         ok(f"Failed: {reason!r}; no partial .out written")
+        logs = boto3.client("logs")
+        streams = logs.describe_log_streams(logGroupName="/aws/sagemaker/TransformJobs", logStreamNamePrefix="tx-fail/")
+        names = [stream["logStreamName"] for stream in streams["logStreams"]]
+        assert names, streams
+        events = logs.filter_log_events(logGroupName="/aws/sagemaker/TransformJobs", logStreamNames=names)["events"]
+        assert any("record rejected: fail,1,2" in event["message"] for event in events), events[-5:]
+        ok(f"the workers' output (the model's traceback) is in /aws/sagemaker/TransformJobs, streams {names}")
 
     with section("StopTransformJob"):
         put_lines("in/slow/data.csv", [f"sleep,0.3,{i}" for i in range(60)])
