@@ -17,7 +17,7 @@ public enum ArtifactKey {
     public static func segments(of key: String) throws -> [Substring] {
         guard !key.isEmpty else { throw ArtifactKeyError.invalid(key, "it is empty") }
         guard !key.hasPrefix("/") else { throw ArtifactKeyError.invalid(key, "it is absolute") }
-        guard !key.contains("\0") else { throw ArtifactKeyError.invalid(key, "it contains a NUL byte") }
+        guard !key.utf8.contains(0) else { throw ArtifactKeyError.invalid(key, "it contains a NUL byte") }
         let parts = key.split(separator: "/", omittingEmptySubsequences: false)
         for part in parts {
             if part.isEmpty { throw ArtifactKeyError.invalid(key, "it has an empty segment") }

@@ -42,7 +42,7 @@ struct OspreyResponder: HTTPResponder {
             response = render(failure, wire: wire, request: request, context: context)
         }
         response.headers[.xAmzRequestId] = context.requestId
-        response.headers[HTTPField.Name("x-amzn-RequestId")!] = context.requestId
+        response.headers[Self.amznRequestId] = context.requestId
         let elapsed = ContinuousClock.now - started
         metrics.record(protocol: wire.rawValue, operation: operation, status: Int(response.status.code), duration: elapsed)
         context.logger.debug(
@@ -121,6 +121,8 @@ struct OspreyResponder: HTTPResponder {
             return NativeAPI.problem(error, status: NativeAPI.status(of: error.code), requestId: context.requestId)
         }
     }
+
+    static let amznRequestId = HTTPField.Name("x-amzn-RequestId")!
 
     static func operation(of request: Request, wire: WireProtocol) -> String {
         switch wire {

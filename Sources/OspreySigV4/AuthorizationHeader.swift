@@ -7,7 +7,7 @@ struct SignatureClaim {
 
     /// Parses `AKID/yyyyMMdd/region/service/aws4_request`.
     static func parseCredential(_ credential: String) throws -> (accessKeyId: String, scope: CredentialScope) {
-        let parts = credential.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        let parts = credential.splitting(UInt8(ascii: "/"), omittingEmpty: false).map(String.init)
         guard parts.count == 5, !parts[0].isEmpty, !parts[2].isEmpty, !parts[3].isEmpty else {
             throw SigV4Errors.incomplete(
                 "Credential is malformed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\", got \"\(credential)\".")
@@ -23,7 +23,7 @@ struct SignatureClaim {
 
     /// Parses `host;x-amz-date`: lowercase names separated by `;`.
     static func parseSignedHeaders(_ text: String) throws -> [String] {
-        let names = text.split(separator: ";", omittingEmptySubsequences: false).map { $0.lowercased() }
+        let names = text.splitting(UInt8(ascii: ";"), omittingEmpty: false).map { $0.lowercased() }
         guard !names.isEmpty, names.allSatisfy({ !$0.isEmpty }) else {
             throw SigV4Errors.incomplete("SignedHeaders is malformed: \"\(text)\".")
         }
@@ -33,6 +33,16 @@ struct SignatureClaim {
     /// Parses an `Authorization` header value of the form
     /// `AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request, SignedHeaders=a;b, Signature=hex`.
     static func parseAuthorization(_ value: String) throws -> SignatureClaim {
+        let fields = try authorizationFields(value)
+        let (accessKeyId, scope) = try parseCredential(fields.credential)
+        return SignatureClaim(
+            accessKeyId: accessKeyId, scope: scope, signedHeaders: try parseSignedHeaders(fields.signedHeaders), signature: fields.signature)
+    }
+
+    private typealias AuthorizationFields = (credential: String, signedHeaders: String, signature: String)
+
+    /// The three parameters of an `Authorization` value (the last of each name counts; unknown names are ignored).
+    private static func authorizationFields(_ value: String) throws -> AuthorizationFields {
         let trimmed = value.trimmingASCIIWhitespace()
         let prefix = StringToSign.algorithm
         guard trimmed.hasPrefix(prefix + " ") || trimmed.hasPrefix(prefix + "\t") else {
@@ -41,7 +51,7 @@ struct SignatureClaim {
                 "Unsupported Authorization Type \"\(scheme)\"; only AWS4-HMAC-SHA256 (Signature Version 4) is supported.")
         }
         var fields: [String: String] = [:]
-        for component in trimmed.dropFirst(prefix.count).split(separator: ",") {
+        for component in trimmed.dropFirst(prefix.count).splitting(UInt8(ascii: ","), omittingEmpty: true) {
             let part = component.trimmingASCIIWhitespace()
             guard let equals = part.firstIndex(of: "=") else {
                 throw SigV4Errors.incomplete("Authorization header requires 'key=value' components, got \"\(part)\".")
@@ -57,17 +67,34 @@ struct SignatureClaim {
         else {
             throw SigV4Errors.incomplete(missing.joined(separator: " "))
         }
-        let (accessKeyId, scope) = try parseCredential(credential)
-        return SignatureClaim(
-            accessKeyId: accessKeyId, scope: scope, signedHeaders: try parseSignedHeaders(signedHeaders), signature: signature)
+        return (credential, signedHeaders, signature)
     }
 }
 
 extension StringProtocol {
     /// The text without leading and trailing spaces, tabs, CR and LF.
     func trimmingASCIIWhitespace() -> String {
+        // ASCII text (every header in practice) is trimmed byte by byte: the same result without grapheme breaking.
+        let utf8 = Substring(self).utf8
+        if utf8.allSatisfy({ $0 < 0x80 }) {
+            let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
+            guard let first = utf8.firstIndex(where: { !isSpace($0) }), let last = utf8.lastIndex(where: { !isSpace($0) }) else {
+                return ""
+            }
+            return String(Substring(utf8[first...last]))
+        }
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }
         guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
         return String(self[first...last])
+    }
+
+    /// `split(separator:omittingEmptySubsequences:)` at an ASCII separator; ASCII text is split byte by byte, which gives
+    /// the same parts without grapheme breaking.
+    func splitting(_ separator: UInt8, omittingEmpty: Bool) -> [Substring] {
+        let text = Substring(self)
+        guard text.utf8.allSatisfy({ $0 < 0x80 }) else {
+            return text.split(separator: Character(Unicode.Scalar(separator)), omittingEmptySubsequences: omittingEmpty)
+        }
+        return text.utf8.split(separator: separator, omittingEmptySubsequences: omittingEmpty).map { Substring($0) }
     }
 }

@@ -26,7 +26,10 @@ public enum CanonicalHeaders {
     public static func block(headers: [(name: String, value: String)], signedHeaders: [String]) -> String {
         var valuesByName: [String: [String]] = [:]
         for header in headers {
-            valuesByName[header.name.lowercased(), default: []].append(value(header.value))
+            let name = header.name.lowercased()
+            // Values of unsigned headers are never used: skip normalising them.
+            guard signedHeaders.contains(name) else { continue }
+            valuesByName[name, default: []].append(value(header.value))
         }
         var output = ""
         for name in signedHeaders {

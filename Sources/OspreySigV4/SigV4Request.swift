@@ -30,6 +30,19 @@ public struct SigV4Request: Sendable {
 }
 
 extension String {
+    /// Whether the text starts with `prefix` (lowercase ASCII), ignoring ASCII case: `lowercased().hasPrefix(prefix)` for
+    /// header names, without making the lowercase copy.
+    func hasASCIICaseInsensitivePrefix(_ prefix: StaticString) -> Bool {
+        let expected = UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
+        var actual = utf8.makeIterator()
+        for byte in expected {
+            guard let next = actual.next() else { return false }
+            let lowered = next >= UInt8(ascii: "A") && next <= UInt8(ascii: "Z") ? next | 0x20 : next
+            guard lowered == byte else { return false }
+        }
+        return true
+    }
+
     /// ASCII case-insensitive equality, enough for header names.
     func caseInsensitiveEquals(_ other: String) -> Bool {
         let lhs = utf8

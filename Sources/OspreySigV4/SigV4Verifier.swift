@@ -30,6 +30,15 @@ public struct SigV4Verifier: Sendable {
     /// `RequestTimeTooSkewed`, `AccessDenied` (expired presigned URL, unsigned `x-amz-*` header, no usable date).
     /// The result tells what remains to check about the body; see `VerifiedSignature`.
     public func verify(_ request: SigV4Request, service: String, uriMode: CanonicalURIMode, now: Date) async throws -> VerifiedSignature {
+        try await verify(request, service: service, uriMode: uriMode, now: now, lookupSecret: lookupSecret)
+    }
+
+    /// `verify(_:service:uriMode:now:)`, finding the secret with `lookupSecret` instead of the verifier's own lookup
+    /// (so a caller can keep what its lookup found).
+    public func verify(
+        _ request: SigV4Request, service: String, uriMode: CanonicalURIMode, now: Date,
+        lookupSecret: (String) async throws -> String?
+    ) async throws -> VerifiedSignature {
         let authorizations = request.values(of: "authorization")
         let parameters = CanonicalQuery.parse(request.rawQuery)
         let presigned = parameters.contains { $0.name == Array("X-Amz-Algorithm".utf8) }
@@ -41,16 +50,17 @@ public struct SigV4Verifier: Sendable {
                 "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified")
         }
         if let authorization = authorizations.first {
-            return try await verifyHeader(authorization, request, service: service, uriMode: uriMode, now: now)
+            return try await verifyHeader(authorization, request, service: service, uriMode: uriMode, now: now, lookupSecret: lookupSecret)
         }
         if presigned {
-            return try await verifyPresigned(parameters, request, service: service, uriMode: uriMode, now: now)
+            return try await verifyPresigned(parameters, request, service: service, uriMode: uriMode, now: now, lookupSecret: lookupSecret)
         }
         throw OspreyError(.unauthenticated, "Request is missing Authentication Token")
     }
 
     private func verifyHeader(
-        _ authorization: String, _ request: SigV4Request, service: String, uriMode: CanonicalURIMode, now: Date
+        _ authorization: String, _ request: SigV4Request, service: String, uriMode: CanonicalURIMode, now: Date,
+        lookupSecret: (String) async throws -> String?
     ) async throws -> VerifiedSignature {
         let claim = try SignatureClaim.parseAuthorization(authorization)
         let (date, timestamp) = try requestTime(request)
@@ -71,7 +81,7 @@ public struct SigV4Verifier: Sendable {
             payload = .bodyHashRequired
         }
 
-        let key = try await signingKey(claim)
+        let key = try await signingKey(claim, lookupSecret: lookupSecret)
         let canonical = CanonicalRequest(
             method: request.method, rawPath: request.rawPath, rawQuery: request.rawQuery, uriMode: uriMode,
             headers: request.headers, signedHeaders: claim.signedHeaders, payloadHash: payloadHeader ?? "")
@@ -86,7 +96,8 @@ public struct SigV4Verifier: Sendable {
     }
 
     private func verifyPresigned(
-        _ parameters: [QueryParameter], _ request: SigV4Request, service: String, uriMode: CanonicalURIMode, now: Date
+        _ parameters: [QueryParameter], _ request: SigV4Request, service: String, uriMode: CanonicalURIMode, now: Date,
+        lookupSecret: (String) async throws -> String?
     ) async throws -> VerifiedSignature {
         let query = try PresignedQuery.parse(parameters)
         guard let date = AmzDate.parseTimestamp(query.timestamp) else {
@@ -99,7 +110,7 @@ public struct SigV4Verifier: Sendable {
         guard date.timeIntervalSince(now) <= maxSkew else { throw SigV4Errors.tooSkewed() }
         try checkSignedHeaders(claim.signedHeaders, request)
 
-        let key = try await signingKey(claim)
+        let key = try await signingKey(claim, lookupSecret: lookupSecret)
         let canonical = CanonicalRequest(
             method: request.method, rawPath: request.rawPath, rawQuery: request.rawQuery, uriMode: uriMode,
             headers: request.headers, signedHeaders: claim.signedHeaders, payloadHash: "UNSIGNED-PAYLOAD",
@@ -139,9 +150,9 @@ public struct SigV4Verifier: Sendable {
             throw OspreyError(.accessDenied, "There were headers present in the request which were not signed: host")
         }
         var unsigned: [String] = []
-        for header in request.headers {
+        for header in request.headers where header.name.hasASCIICaseInsensitivePrefix("x-amz-") {
             let name = header.name.lowercased()
-            if name.hasPrefix("x-amz-"), !signedHeaders.contains(name), !unsigned.contains(name) {
+            if !signedHeaders.contains(name), !unsigned.contains(name) {
                 unsigned.append(name)
             }
         }
@@ -151,7 +162,7 @@ public struct SigV4Verifier: Sendable {
         }
     }
 
-    private func signingKey(_ claim: SignatureClaim) async throws -> SigningKey {
+    private func signingKey(_ claim: SignatureClaim, lookupSecret: (String) async throws -> String?) async throws -> SigningKey {
         guard let secret = try await lookupSecret(claim.accessKeyId) else { throw SigV4Errors.invalidAccessKeyId() }
         return keys.key(secret: secret, scope: claim.scope)
     }

@@ -80,6 +80,10 @@ final class PostgresBackend: StoreBackend {
         }
     }
 
+    func autocommit<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await read(body)
+    }
+
     func close() async {
         runTask.cancel()
         await runTask.value

@@ -21,7 +21,9 @@ enum JSONColumn {
     }()
     private static let decoder = JSONDecoder()
 
-    static func encode<T: Encodable>(_ value: T) -> String {
+    static func encode<T: Encodable>(_ value: T) -> String { encoded(value) }
+
+    private static func encoded<T: Encodable>(_ value: T) -> String {
         // Encoding string maps and arrays of plain structs cannot fail.
         guard let data = try? encoder.encode(value) else { return "null" }
         return String(decoding: data, as: UTF8.self)
@@ -38,6 +40,63 @@ enum JSONColumn {
     /// A string map, without starting the JSON decoder for the common empty map.
     static func decodeMap(_ text: String, column: String) throws -> [String: String] {
         text == "{}" ? [:] : try decode([String: String].self, from: text, column: column)
+    }
+
+    /// A string map; the common empty map without starting the JSON encoder (which writes the same `{}`).
+    static func encode(_ map: [String: String]) -> String {
+        map.isEmpty ? "{}" : encoded(map)
+    }
+
+    /// Blob references, written by hand when every key is plain ASCII, exactly as the JSON encoder writes them
+    /// (`[{"key":"…","size":1}]`, sorted keys, no spaces); other keys go through the encoder.
+    static func encode(_ blobs: [BlobRef]) -> String {
+        var text = "["
+        for (index, blob) in blobs.enumerated() {
+            guard blob.key.utf8.allSatisfy(isPlain) else { return encoded(blobs) }
+            if index > 0 { text += "," }
+            text += #"{"key":""# + blob.key + #"","size":"# + String(blob.size) + "}"
+        }
+        return text + "]"
+    }
+
+    /// Blob references; what `encode(_: [BlobRef])` writes by hand is read by hand, anything else by the JSON decoder.
+    static func decodeBlobs(_ text: String, column: String) throws -> [BlobRef] {
+        if let blobs = parsePlainBlobs(text) { return blobs }
+        return try decode([BlobRef].self, from: text, column: column)
+    }
+
+    /// Printable ASCII that JSON writes unescaped (`/` too, as the encoder is told not to escape it).
+    private static func isPlain(_ byte: UInt8) -> Bool {
+        byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
+    }
+
+    /// Parses exactly `[{"key":"plain","size":digits},…]`; nil for any other text.
+    private static func parsePlainBlobs(_ text: String) -> [BlobRef]? {
+        var utf8 = text.utf8[...]
+        func take(_ literal: StaticString) -> Bool {
+            let bytes = UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
+            guard utf8.starts(with: bytes) else { return false }
+            utf8 = utf8.dropFirst(bytes.count)
+            return true
+        }
+        guard take("[") else { return nil }
+        var blobs: [BlobRef] = []
+        if take("]") { return utf8.isEmpty ? blobs : nil }
+        while true {
+            guard take(#"{"key":""#) else { return nil }
+            guard let quote = utf8.firstIndex(where: { !isPlain($0) }), utf8[quote] == UInt8(ascii: "\"") else { return nil }
+            let key = String(Substring(utf8[..<quote]))
+            utf8 = utf8[quote...]
+            guard take(#"","size":"#) else { return nil }
+            let end = utf8.firstIndex { $0 < UInt8(ascii: "0") || $0 > UInt8(ascii: "9") } ?? utf8.endIndex
+            let digits = utf8[..<end]
+            guard !digits.isEmpty, digits.count <= 18, digits.count == 1 || digits.first != UInt8(ascii: "0") else { return nil }
+            utf8 = utf8[end...]
+            blobs.append(BlobRef(key: key, size: digits.reduce(0) { $0 * 10 + Int64($1 - UInt8(ascii: "0")) }))
+            guard take("}") else { return nil }
+            if take("]") { return utf8.isEmpty ? blobs : nil }
+            guard take(",") else { return nil }
+        }
     }
 }
 
@@ -84,7 +143,7 @@ enum Records {
             contentType: try row.string("content_type"),
             metadata: try JSONColumn.decodeMap(try row.string("metadata"), column: "metadata"),
             lastModified: try row.date("last_modified"),
-            blobs: try row.json("blobs", as: [BlobRef].self)
+            blobs: try JSONColumn.decodeBlobs(try row.string("blobs"), column: "blobs")
         )
     }
 

@@ -4,6 +4,8 @@ import SQLKit
 /// Buckets and objects.
 extension SQLMetadataStore {
     public func createBucket(_ bucket: Bucket, event: NewEvent) async throws {
+        // A stale entry could hold a bucket of this name that another server deleted.
+        defer { bucketCache.invalidate(bucket.name) }
         try await write("creating a bucket") { database in
             let inserted = try await database.insert(into: "buckets")
                 .columns("name", "account_id", "region", "created_at")
@@ -28,10 +30,15 @@ extension SQLMetadataStore {
         }
     }
 
+    /// The bucket, served from `BucketCache` for up to a second after it was read; see there for what that means.
     public func bucket(named name: String) async throws -> Bucket? {
-        try await read("reading a bucket") { database in
-            try await database.select().column("*").from("buckets").where("name", .equal, name).first().map(Records.bucket)
+        if let cached = bucketCache.bucket(named: name) { return cached }
+        let generation = bucketCache.generation
+        let found = try await read("reading a bucket") { database in
+            try await database.raw("SELECT * FROM buckets WHERE name = \(bind: name)").first().map(Records.bucket)
         }
+        if let found { bucketCache.store(found, readAt: generation) }
+        return found
     }
 
     public func buckets(accountId: String) async throws -> [Bucket] {
@@ -43,6 +50,8 @@ extension SQLMetadataStore {
 
     public func deleteBucket(named name: String, event: NewEvent) async throws {
         let notEmpty = OspreyError(.bucketNotEmpty, "The bucket you tried to delete is not empty")
+        bucketCache.invalidate(name)
+        defer { bucketCache.invalidate(name) }
         // A foreign-key violation means an object or upload arrived concurrently.
         try await write("deleting a bucket", missingParent: notEmpty) { database in
             let found = try await database.select().column("name").from("buckets").where("name", .equal, name).for(.update).first()
@@ -57,7 +66,16 @@ extension SQLMetadataStore {
 
     @discardableResult
     public func putObject(_ object: ObjectRecord, event: NewEvent?) async throws -> ObjectRecord? {
-        try await write("storing an object", missingParent: Self.noSuchBucket(object.bucket)) { database in
+        // Most keys are new: without an event to record with it, the insert is a statement of its own, and only a key
+        // that has an object needs the transaction that reads the row it replaces.
+        let missingParent = Self.noSuchBucket(object.bucket)
+        if event == nil {
+            let inserted = try await writeStatement("storing an object", missingParent: missingParent) { database in
+                try await Self.insertIfAbsent(object, on: database)
+            }
+            if inserted { return nil }
+        }
+        return try await write("storing an object", missingParent: missingParent) { database in
             let replaced = try await Self.object(bucket: object.bucket, key: object.key, on: database)
             try await Self.upsert(object, on: database)
             if let event { try await self.insertEvent(event, on: database) }
@@ -73,10 +91,15 @@ extension SQLMetadataStore {
 
     /// Removes the object; records `event` only when there was one to remove.
     public func deleteObject(bucket: String, key: String, event: NewEvent?) async throws -> ObjectRecord? {
-        try await write("deleting an object") { database in
-            let removed = try await database.delete(from: "objects").where("bucket", .equal, bucket).where("key", .equal, key)
+        let delete: @Sendable (any SQLDatabase) async throws -> ObjectRecord? = { database in
+            try await database.delete(from: "objects").where("bucket", .equal, bucket).where("key", .equal, key)
                 .returning("*").first().map(Records.object)
-            if removed != nil, let event { try await self.insertEvent(event, on: database) }
+        }
+        // Without an event to record, the delete is a statement of its own.
+        guard let event else { return try await writeStatement("deleting an object", delete) }
+        return try await write("deleting an object") { database in
+            let removed = try await delete(database)
+            if removed != nil { try await self.insertEvent(event, on: database) }
             return removed
         }
     }
@@ -109,7 +132,7 @@ extension SQLMetadataStore {
                 if try row.int64("is_part") == 1 {
                     keys.insert(reference)
                 } else {
-                    for blob in try JSONColumn.decode([BlobRef].self, from: reference, column: "blobs") { keys.insert(blob.key) }
+                    for blob in try JSONColumn.decodeBlobs(reference, column: "blobs") { keys.insert(blob.key) }
                 }
             }
             return keys
@@ -126,6 +149,18 @@ extension SQLMetadataStore {
 
     static func object(bucket: String, key: String, on database: any SQLDatabase) async throws -> ObjectRecord? {
         try await database.raw("SELECT * FROM objects WHERE bucket = \(bind: bucket) AND \"key\" = \(bind: key)").first().map(Records.object)
+    }
+
+    /// Inserts the object unless one is at its (bucket, key); true when inserted. Fails on a foreign key when the bucket is gone.
+    static func insertIfAbsent(_ object: ObjectRecord, on database: any SQLDatabase) async throws -> Bool {
+        try await database.raw(
+            """
+            INSERT INTO objects (bucket, "key", size, etag, content_type, metadata, last_modified, blobs) \
+            VALUES (\(bind: object.bucket), \(bind: object.key), \(bind: object.size), \(bind: object.etag), \(bind: object.contentType), \
+            \(bind: JSONColumn.encode(object.metadata)), \(bind: object.lastModified.epochMilliseconds), \(bind: JSONColumn.encode(object.blobs))) \
+            ON CONFLICT (bucket, "key") DO NOTHING RETURNING bucket
+            """
+        ).first() != nil
     }
 
     /// Inserts the object or replaces every column of the one at its (bucket, key). Fails on a foreign key when the bucket is gone.

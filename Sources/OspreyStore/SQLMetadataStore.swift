@@ -13,6 +13,7 @@ import Synchronization
 public final class SQLMetadataStore: MetadataStore, Service {
     let backend: any StoreBackend
     let logger: Logger
+    let bucketCache = BucketCache()
     private let state = Mutex(LifecycleState())
 
     private struct LifecycleState {
@@ -117,19 +118,37 @@ public final class SQLMetadataStore: MetadataStore, Service {
     ) async throws -> T {
         try await operation(action) {
             try await Task {
-                try await self.transactionWithRetries(action, conflict: conflict, missingParent: missingParent, body)
+                try await self.withRetries(action, conflict: conflict, missingParent: missingParent) { [backend] in
+                    try await backend.transaction(body)
+                }
             }.value
         }
     }
 
-    private func transactionWithRetries<T: Sendable>(
-        _ action: String, conflict: OspreyError?, missingParent: OspreyError?,
+    /// `write` for a change that is one statement: `body` runs in autocommit mode, so its statement commits on its own
+    /// without a BEGIN and COMMIT around it. Same errors, retries and cancellation as `write`.
+    func writeStatement<T: Sendable>(
+        _ action: String,
+        conflict: OspreyError? = nil,
+        missingParent: OspreyError? = nil,
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        try await operation(action) {
+            try await Task {
+                try await self.withRetries(action, conflict: conflict, missingParent: missingParent) { [backend] in
+                    try await backend.autocommit(body)
+                }
+            }.value
+        }
+    }
+
+    private func withRetries<T: Sendable>(
+        _ action: String, conflict: OspreyError?, missingParent: OspreyError?, _ run: @Sendable () async throws -> T
     ) async throws -> T {
         var attempt = 1
         while true {
             do {
-                return try await backend.transaction(body)
+                return try await run()
             } catch let error where !(error is OspreyError) {
                 let failure = DatabaseFailure(error)
                 if failure == .retryable && attempt < 3 {
@@ -207,5 +226,56 @@ public final class SQLMetadataStore: MetadataStore, Service {
             (\(bind: event.accountId), \(bind: event.type), \(bind: event.resource), \(bind: event.detail), \(bind: event.time.epochMilliseconds))
             """
         ).run()
+    }
+}
+
+/// Buckets recently read by `bucket(named:)`, so the S3 object path does not query its bucket on every request.
+///
+/// Only found buckets are kept, each for `timeToLive`. This store's own bucket changes drop the entry at once; a
+/// change made by another server on the same database is seen within `timeToLive`. Object writes stay safe without the
+/// cache's help: an object row references its bucket by foreign key, so a bucket deleted anywhere refuses new objects
+/// at once. What a stale entry can do is, for at most `timeToLive` after another server deleted a bucket, answer
+/// HeadBucket or GetObject as though it still existed (`NoSuchKey` instead of `NoSuchBucket`), or, had someone
+/// re-created the name in that window, check ownership against the old owner.
+final class BucketCache: Sendable {
+    static let timeToLive = Duration.seconds(1)
+
+    private struct State {
+        var entries: [String: (bucket: Bucket, expires: ContinuousClock.Instant)] = [:]
+        /// Bumped by every invalidation, so a read that began before one never stores what it read.
+        var generation: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+
+    /// The cached bucket, unless absent or expired.
+    func bucket(named name: String) -> Bucket? {
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            guard let entry = state.entries[name], entry.expires > now else { return nil }
+            return entry.bucket
+        }
+    }
+
+    /// The generation to pass to `store` after reading the database.
+    var generation: UInt64 { state.withLock { $0.generation } }
+
+    /// Remembers `bucket`, read from the database after `generation` was taken, unless something was invalidated since.
+    func store(_ bucket: Bucket, readAt generation: UInt64) {
+        let expires = ContinuousClock.now + Self.timeToLive
+        state.withLock { state in
+            guard state.generation == generation else { return }
+            // A bound, not an eviction policy: buckets are few, and a wiped cache costs one read per bucket.
+            if state.entries.count >= 10_000 { state.entries.removeAll() }
+            state.entries[bucket.name] = (bucket, expires)
+        }
+    }
+
+    /// Forgets `name`; call it before and after changing the bucket's row.
+    func invalidate(_ name: String) {
+        state.withLock { state in
+            state.generation &+= 1
+            state.entries[name] = nil
+        }
     }
 }

@@ -108,6 +108,10 @@ final class SQLiteBackend: StoreBackend {
         }
     }
 
+    func autocommit<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await writeLock.withLock { try await body(writer.sql(queryLogLevel: .trace)) }
+    }
+
     func close() async {
         do {
             try await writeLock.withLock {

@@ -11,6 +11,9 @@ protocol StoreBackend: Sendable {
     /// Runs `body` in one write transaction on one connection: committed when it returns, rolled back when it throws.
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
 
+    /// Runs `body` on a connection that may write, in autocommit mode: each statement commits (or fails) on its own.
+    func autocommit<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+
     /// Closes every connection. Called once, after the last operation ended.
     func close() async
 }

@@ -57,6 +57,36 @@ import Testing
         #expect(S3Dates.rfc1123(date) == "Mon, 12 Oct 2009 17:50:30 GMT")
     }
 
+    @Test func datesMatchPrintfFormatting() {
+        // The hand-written forms against the `String(format:)` ones they replace, over a spread of instants.
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        for seconds in stride(from: -2_000_000_000.0, through: 4_000_000_000.0, by: 7_777_777.321) + [0, 0.999, 946_684_799.5] {
+            let date = Date(timeIntervalSince1970: seconds)
+            var time = time_t(date.timeIntervalSince1970.rounded(.down))
+            var parts = tm()
+            gmtime_r(&time, &parts)
+            let millis = Int((date.timeIntervalSince1970 * 1000).rounded(.down)) % 1000
+            let iso = String(
+                format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour,
+                parts.tm_min, parts.tm_sec, millis
+            )
+            let rfc = String(
+                format: "%@, %02d %@ %04d %02d:%02d:%02d GMT", days[Int(parts.tm_wday)], parts.tm_mday, months[Int(parts.tm_mon)],
+                parts.tm_year + 1900, parts.tm_hour, parts.tm_min, parts.tm_sec
+            )
+            #expect(S3Dates.iso8601(date) == iso)
+            #expect(S3Dates.rfc1123(date) == rfc)
+        }
+    }
+
+    @Test func pathSegmentsDecode() throws {
+        #expect(try S3Request.decode("plain-key.txt") == "plain-key.txt")
+        #expect(try S3Request.decode("a%20b%2Fc") == "a b/c")
+        #expect(try S3Request.decode("caf%C3%A9") == "café")
+        #expect(throws: OspreyError.self) { try S3Request.decode("bad%FF") }
+    }
+
     @Test func urlEncodingKeepsSlashes() {
         #expect(s3URLEncode("a b/c+d~é") == "a%20b/c%2Bd~%C3%A9")
     }

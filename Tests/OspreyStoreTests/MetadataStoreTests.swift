@@ -68,6 +68,64 @@ struct MetadataStoreTests {
     }
 
     @Test(arguments: Backend.all)
+    func bucketReadsFollowThisStoresChanges(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            try await store.createBucket(bucket("cached"), event: event("BucketCreated"))
+            #expect(try await store.bucket(named: "cached") == bucket("cached"))
+            #expect(try await store.bucket(named: "cached") == bucket("cached"))
+            try await store.deleteBucket(named: "cached", event: event("BucketDeleted"))
+            #expect(try await store.bucket(named: "cached") == nil)
+            try await store.createBucket(bucket("cached", account: otherAccount), event: event("BucketCreated", account: otherAccount))
+            #expect(try await store.bucket(named: "cached")?.accountId == otherAccount)
+        }
+    }
+
+    @Test(arguments: Backend.all)
+    func anotherStoresBucketChangesShowWithinASecond(_ backend: Backend) async throws {
+        try await withFreshDatabase(backend) { url in
+            let first = try await SQLMetadataStore.open(url: url, logger: testLogger)
+            let second = try await SQLMetadataStore.open(url: url, logger: testLogger)
+            do {
+                try await first.createBucket(bucket("shared"), event: event("BucketCreated"))
+                #expect(try await second.bucket(named: "shared") != nil)
+                try await first.deleteBucket(named: "shared", event: event("BucketDeleted"))
+                // The other store refuses objects in the deleted bucket at once (foreign key), and forgets it within a second.
+                await expectError(.noSuchBucket) { try await second.putObject(object("shared", "k"), event: nil) }
+                try await Task.sleep(for: BucketCache.timeToLive + .milliseconds(100))
+                #expect(try await second.bucket(named: "shared") == nil)
+            } catch {
+                await first.close()
+                await second.close()
+                throw error
+            }
+            await first.close()
+            await second.close()
+        }
+    }
+
+    @Test(arguments: Backend.all)
+    func putObjectReportsTheObjectItReplaces(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            try await store.createBucket(bucket("b"), event: event("BucketCreated"))
+            let first = object("b", "k")
+            #expect(try await store.putObject(first, event: nil) == nil)
+            var second = first
+            second.etag = "second"
+            second.blobs = [BlobRef(key: "blobs/zz/second", size: 5)]
+            #expect(try await store.putObject(second, event: event("ObjectCreated")) == first)
+            #expect(try await store.object(bucket: "b", key: "k") == second)
+            var third = second
+            third.etag = "third"
+            #expect(try await store.putObject(third, event: nil) == second)
+            #expect(try await store.object(bucket: "b", key: "k") == third)
+            #expect(try await store.deleteObject(bucket: "b", key: "k", event: nil) == third)
+            #expect(try await store.deleteObject(bucket: "b", key: "k", event: nil) == nil)
+            #expect(try await store.events(after: 0, accountId: nil, limit: 10).map(\.event.type) == ["BucketCreated", "ObjectCreated"])
+            await expectError(.noSuchBucket) { try await store.putObject(object("gone", "k"), event: nil) }
+        }
+    }
+
+    @Test(arguments: Backend.all)
     func deleteBucketRefusesNonEmpty(_ backend: Backend) async throws {
         try await withStore(backend) { store in
             try await store.createBucket(bucket("full"), event: event("BucketCreated"))
@@ -333,4 +391,39 @@ struct MetadataStoreTests {
 /// True when `left` sorts after `right` in UTF-8 byte order.
 func byteGreater(_ left: String, _ right: String) -> Bool {
     Array(right.utf8).lexicographicallyPrecedes(Array(left.utf8))
+}
+
+@Suite struct JSONColumnTests {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    @Test func blobsAreWrittenAsTheEncoderWritesThem() throws {
+        let cases: [[BlobRef]] = [
+            [], [BlobRef(key: "blobs/ab/abcdef", size: 1024)], [BlobRef(key: "a", size: 0), BlobRef(key: "b/c d", size: Int64.max)],
+            [BlobRef(key: "quote\"back\\slash", size: 1)], [BlobRef(key: "tab\there", size: 2)], [BlobRef(key: "é/ü", size: -3)],
+        ]
+        for blobs in cases {
+            let text = JSONColumn.encode(blobs)
+            #expect(text == String(decoding: try Self.encoder.encode(blobs), as: UTF8.self))
+            #expect(try JSONColumn.decodeBlobs(text, column: "blobs") == blobs)
+        }
+    }
+
+    @Test func blobsInOtherSpellingsStillDecode() throws {
+        let blob = BlobRef(key: "k", size: 7)
+        for text in [#"[ {"size":7,"key":"k"} ]"#, #"[{"key":"\u006b","size":7}]"#, #"[{"key":"k","size":07}]"#] {
+            #expect((try? JSONColumn.decodeBlobs(text, column: "blobs")) == (text.contains("07") ? nil : [blob]), "\(text)")
+        }
+        #expect(throws: OspreyError.self) { try JSONColumn.decodeBlobs(#"[{"key":"k","size":7}"#, column: "blobs") }
+        #expect(throws: OspreyError.self) { try JSONColumn.decodeBlobs(#"[{"key":"k","size":7}]x"#, column: "blobs") }
+    }
+
+    @Test func mapsAreWrittenAsTheEncoderWritesThem() throws {
+        for map in [[:], ["a": "1"], ["b": "2", "a": "x/y"]] as [[String: String]] {
+            #expect(JSONColumn.encode(map) == String(decoding: try Self.encoder.encode(map), as: UTF8.self))
+        }
+    }
 }

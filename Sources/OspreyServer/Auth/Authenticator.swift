@@ -85,8 +85,13 @@ struct Authenticator: Sendable {
         guard signed.hasCredentials else {
             throw OspreyError(.unauthenticated, "Access Denied: the request carries no credentials (sign it with SigV4, or send a bearer token).")
         }
-        let signature = try await verifier.verify(signed, service: service, uriMode: uriMode, now: clock.now())
-        guard let key = try await keys.key(id: signature.accessKeyId) else {
+        // The key the verifier looked up is the one that signed: keep it rather than asking the key service again.
+        var signer: AccessKey?
+        let signature = try await verifier.verify(signed, service: service, uriMode: uriMode, now: clock.now()) { id in
+            signer = try await keys.key(id: id)
+            return signer?.secret
+        }
+        guard let key = signer, key.id == signature.accessKeyId else {
             throw OspreyError(.invalidAccessKeyId, "The AWS Access Key Id you provided does not exist in our records.")
         }
         var body = request.body

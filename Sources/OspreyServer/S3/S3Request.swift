@@ -37,6 +37,8 @@ struct S3Request {
     }
 
     static func decode(_ text: Substring) throws -> String {
+        // Without a `%` there is nothing to decode (and nothing invalid).
+        guard text.utf8.contains(UInt8(ascii: "%")) else { return String(text) }
         guard let decoded = String(text).removingPercentEncoding else {
             throw OspreyError(.invalidArgument, "The request path is not valid percent-encoded UTF-8.")
         }
@@ -59,25 +61,43 @@ struct S3Request {
 
 /// Dates in the two forms S3 uses.
 enum S3Dates {
+    private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
     /// `2009-10-12T17:50:30.000Z`, for XML bodies.
     static func iso8601(_ date: Date) -> String {
         let parts = utc(date)
         let millis = Int((date.timeIntervalSince1970 * 1000).rounded(.down)) % 1000
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour,
-            parts.tm_min, parts.tm_sec, millis
-        )
+        var text = ""
+        text.reserveCapacity(24)
+        append(Int(parts.tm_year) + 1900, width: 4, to: &text)
+        text += "-"
+        append(Int(parts.tm_mon) + 1, width: 2, to: &text)
+        text += "-"
+        append(Int(parts.tm_mday), width: 2, to: &text)
+        text += "T"
+        appendTime(parts, to: &text)
+        text += "."
+        append(millis, width: 3, to: &text)
+        text += "Z"
+        return text
     }
 
     /// `Wed, 12 Oct 2009 17:50:00 GMT`, for headers.
     static func rfc1123(_ date: Date) -> String {
         let parts = utc(date)
-        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        return String(
-            format: "%@, %02d %@ %04d %02d:%02d:%02d GMT", days[Int(parts.tm_wday)], parts.tm_mday, months[Int(parts.tm_mon)],
-            parts.tm_year + 1900, parts.tm_hour, parts.tm_min, parts.tm_sec
-        )
+        var text = days[Int(parts.tm_wday)]
+        text.reserveCapacity(29)
+        text += ", "
+        append(Int(parts.tm_mday), width: 2, to: &text)
+        text += " "
+        text += months[Int(parts.tm_mon)]
+        text += " "
+        append(Int(parts.tm_year) + 1900, width: 4, to: &text)
+        text += " "
+        appendTime(parts, to: &text)
+        text += " GMT"
+        return text
     }
 
     private static func utc(_ date: Date) -> tm {
@@ -85,6 +105,24 @@ enum S3Dates {
         var parts = tm()
         gmtime_r(&seconds, &parts)
         return parts
+    }
+
+    /// `HH:mm:ss`.
+    private static func appendTime(_ parts: tm, to text: inout String) {
+        append(Int(parts.tm_hour), width: 2, to: &text)
+        text += ":"
+        append(Int(parts.tm_min), width: 2, to: &text)
+        text += ":"
+        append(Int(parts.tm_sec), width: 2, to: &text)
+    }
+
+    /// `value` as `printf`'s `%0{width}d` writes it (the sign counts toward the width).
+    private static func append(_ value: Int, width: Int, to text: inout String) {
+        let digits = String(value.magnitude)
+        if value < 0 { text += "-" }
+        let padding = width - digits.utf8.count - (value < 0 ? 1 : 0)
+        if padding > 0 { text += String(repeating: "0", count: padding) }
+        text += digits
     }
 }
 
