@@ -89,7 +89,7 @@ public final class SQLMetadataStore: MetadataStore, Service {
         var attempt = 1
         while true {
             do {
-                try await operation("migrating the schema") { try await Migrations.apply(on: backend, logger: logger) }
+                _ = try await operation("migrating the schema") { try await Migrations.apply(on: backend, logger: logger) }
                 return
             } catch let error as OspreyError where error.code == .unavailable && DatabaseFailure.isBusy(error.cause) && attempt < 6 {
                 try await Task.sleep(for: .milliseconds(100 * attempt))
