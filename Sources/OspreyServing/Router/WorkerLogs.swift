@@ -84,7 +84,9 @@ final class WorkerLogs: Sendable {
         guard let walker = FileManager.default.enumerator(atPath: folder) else { return [] }
         var files: [String] = []
         while let relative = walker.nextObject() as? String {
-            if relative.hasSuffix(".log"), (relative as NSString).deletingLastPathComponent.hasSuffix("logs") { files.append(folder + "/" + relative) }
+            if relative.hasSuffix(".log"), (relative as NSString).deletingLastPathComponent.hasSuffix("logs") {
+                files.append(folder + "/" + relative)
+            }
         }
         return files.sorted()
     }
