@@ -5,7 +5,7 @@ import SQLKit
 extension SQLMetadataStore {
     public func createBucket(_ bucket: Bucket, event: NewEvent) async throws {
         // A stale entry could hold a bucket of this name that another server deleted.
-        defer { bucketCache.invalidate(bucket.name) }
+        defer { bucketCache?.invalidate(bucket.name) }
         try await write("creating a bucket") { database in
             let inserted = try await database.insert(into: "buckets")
                 .columns("name", "account_id", "region", "created_at")
@@ -30,14 +30,14 @@ extension SQLMetadataStore {
         }
     }
 
-    /// The bucket, served from `BucketCache` for up to a second after it was read; see there for what that means.
+    /// The bucket; on SQLite served from `BucketCache` for up to a second after it was read (see there for what that means).
     public func bucket(named name: String) async throws -> Bucket? {
-        if let cached = bucketCache.bucket(named: name) { return cached }
-        let generation = bucketCache.generation
+        if let cached = bucketCache?.bucket(named: name) { return cached }
+        let generation = bucketCache?.generation
         let found = try await read("reading a bucket") { database in
             try await database.raw("SELECT * FROM buckets WHERE name = \(bind: name)").first().map(Records.bucket)
         }
-        if let found { bucketCache.store(found, readAt: generation) }
+        if let found, let generation { bucketCache?.store(found, readAt: generation) }
         return found
     }
 
@@ -50,8 +50,8 @@ extension SQLMetadataStore {
 
     public func deleteBucket(named name: String, event: NewEvent) async throws {
         let notEmpty = OspreyError(.bucketNotEmpty, "The bucket you tried to delete is not empty")
-        bucketCache.invalidate(name)
-        defer { bucketCache.invalidate(name) }
+        bucketCache?.invalidate(name)
+        defer { bucketCache?.invalidate(name) }
         // A foreign-key violation means an object or upload arrived concurrently.
         try await write("deleting a bucket", missingParent: notEmpty) { database in
             let found = try await database.select().column("name").from("buckets").where("name", .equal, name).for(.update).first()

@@ -13,7 +13,9 @@ import Synchronization
 public final class SQLMetadataStore: MetadataStore, Service {
     let backend: any StoreBackend
     let logger: Logger
-    let bucketCache = BucketCache()
+    /// On SQLite only, where one server owns the database file; on PostgreSQL, which several servers may share, every
+    /// bucket read goes to the database (see `BucketCache`).
+    let bucketCache: BucketCache?
     private let state = Mutex(LifecycleState())
 
     private struct LifecycleState {
@@ -26,6 +28,7 @@ public final class SQLMetadataStore: MetadataStore, Service {
     init(backend: any StoreBackend, logger: Logger) {
         self.backend = backend
         self.logger = logger
+        self.bucketCache = backend is SQLiteBackend ? BucketCache() : nil
     }
 
     /// Connects to the database named by `url`, applies pending migrations, and returns a ready store.
@@ -232,7 +235,8 @@ public final class SQLMetadataStore: MetadataStore, Service {
 /// Buckets recently read by `bucket(named:)`, so the S3 object path does not query its bucket on every request.
 ///
 /// Only found buckets are kept, each for `timeToLive`. This store's own bucket changes drop the entry at once; a
-/// change made by another server on the same database is seen within `timeToLive`. Object writes stay safe without the
+/// change made by another server on the same database is seen within `timeToLive` (which is why only SQLite stores,
+/// normally one server's own file, use it). Object writes stay safe without the
 /// cache's help: an object row references its bucket by foreign key, so a bucket deleted anywhere refuses new objects
 /// at once. What a stale entry can do is, for at most `timeToLive` after another server deleted a bucket, answer
 /// HeadBucket or GetObject as though it still existed (`NoSuchKey` instead of `NoSuchBucket`), or, had someone

@@ -81,7 +81,7 @@ struct MetadataStoreTests {
     }
 
     @Test(arguments: Backend.all)
-    func anotherStoresBucketChangesShowWithinASecond(_ backend: Backend) async throws {
+    func anotherStoresBucketChangesShowWithinASecondOnSQLiteAndAtOnceOnPostgres(_ backend: Backend) async throws {
         try await withFreshDatabase(backend) { url in
             let first = try await SQLMetadataStore.open(url: url, logger: testLogger)
             let second = try await SQLMetadataStore.open(url: url, logger: testLogger)
@@ -89,8 +89,10 @@ struct MetadataStoreTests {
                 try await first.createBucket(bucket("shared"), event: event("BucketCreated"))
                 #expect(try await second.bucket(named: "shared") != nil)
                 try await first.deleteBucket(named: "shared", event: event("BucketDeleted"))
-                // The other store refuses objects in the deleted bucket at once (foreign key), and forgets it within a second.
+                // The other store refuses objects in the deleted bucket at once (foreign key), and forgets it within a second
+                // (at once on PostgreSQL, which keeps no bucket cache since several servers may share it).
                 await expectError(.noSuchBucket) { try await second.putObject(object("shared", "k"), event: nil) }
+                if backend == .postgres { #expect(try await second.bucket(named: "shared") == nil) }
                 try await Task.sleep(for: BucketCache.timeToLive + .milliseconds(100))
                 #expect(try await second.bucket(named: "shared") == nil)
             } catch {
