@@ -4,13 +4,9 @@ import SQLKit
 
 /// Scalable targets, scaling policies and scaling activities: a JSON document per row, keyed by account and resource.
 extension SQLMetadataStore {
-    static func autoScalingDocument(_ record: some Encodable) throws -> String {
-        String(decoding: try servingEncoder.encode(record), as: UTF8.self)
-    }
-
     static func autoScalingRecord<T: Decodable>(_ row: any SQLRow, as type: T.Type) throws -> T {
         do {
-            return try servingDecoder.decode(type, from: Data(try row.string("document").utf8))
+            return try documentDecoder.decode(type, from: Data(try row.string("document").utf8))
         } catch let error as DecodingError {
             throw OspreyError(.internalError, "The metadata store holds a malformed \(type) document", cause: error)
         }
@@ -19,7 +15,7 @@ extension SQLMetadataStore {
     // MARK: Scalable targets
 
     public func putScalableTarget(_ target: ScalableTarget) async throws {
-        let document = try Self.autoScalingDocument(target)
+        let document = try Self.document(target)
         try await write("registering a scalable target") { database in
             try await database.raw(
                 """
@@ -64,7 +60,7 @@ extension SQLMetadataStore {
     // MARK: Scaling policies
 
     public func putScalingPolicy(_ policy: ScalingPolicy) async throws -> Bool {
-        let document = try Self.autoScalingDocument(policy)
+        let document = try Self.document(policy)
         return try await write("storing a scaling policy") { database in
             let target = try await database.select().column("resource_id").from("autoscaling_targets")
                 .where("account_id", .equal, policy.accountId).where("resource_id", .equal, policy.resourceId).first()
@@ -103,7 +99,7 @@ extension SQLMetadataStore {
     // MARK: Scaling activities
 
     public func insertScalingActivity(_ activity: ScalingActivity) async throws {
-        let document = try Self.autoScalingDocument(activity)
+        let document = try Self.document(activity)
         let conflict = OspreyError(.alreadyExists, "A scaling activity with the id \(activity.id) already exists.")
         try await write("recording a scaling activity", conflict: conflict) { database in
             try await database.raw(
@@ -117,7 +113,7 @@ extension SQLMetadataStore {
     }
 
     public func updateScalingActivity(_ activity: ScalingActivity) async throws {
-        let document = try Self.autoScalingDocument(activity)
+        let document = try Self.document(activity)
         try await write("updating a scaling activity") { database in
             try await database.update("autoscaling_activities").set("document", to: document)
                 .where("account_id", .equal, activity.accountId).where("id", .equal, activity.id).run()

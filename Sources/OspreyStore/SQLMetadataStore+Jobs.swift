@@ -32,25 +32,8 @@ extension TransformJob: StoredJob {
 
 /// Training and transform jobs: one implementation over `StoredJob`.
 extension SQLMetadataStore {
-    static let jobEncoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .millisecondsSince1970
-        encoder.outputFormatting = .sortedKeys
-        return encoder
-    }()
-
-    static let jobDecoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .millisecondsSince1970
-        return decoder
-    }()
-
-    static func document(_ job: some StoredJob) throws -> String {
-        String(decoding: try jobEncoder.encode(job), as: UTF8.self)
-    }
-
     static func job<Job: StoredJob>(_ row: any SQLRow) throws -> Job {
-        try jobDecoder.decode(Job.self, from: Data(try row.decode(column: "document", as: String.self).utf8))
+        try documentDecoder.decode(Job.self, from: Data(try row.decode(column: "document", as: String.self).utf8))
     }
 
     /// Throws `.alreadyExists` when the account has a job of that name.

@@ -23,27 +23,30 @@ extension SQLMetadataStore {
         case endpoints = "sagemaker_endpoints"
     }
 
-    static let servingEncoder: JSONEncoder = {
+    /// The coding of every record kept as a JSON document (serving records, scaling records, jobs): dates as epoch
+    /// milliseconds, keys sorted.
+    static let documentEncoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .millisecondsSince1970
         encoder.outputFormatting = .sortedKeys
         return encoder
     }()
 
-    static let servingDecoder: JSONDecoder = {
+    static let documentDecoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .millisecondsSince1970
         return decoder
     }()
 
-    static func servingDocument(_ record: some ServingDocument) throws -> String {
-        String(decoding: try servingEncoder.encode(record), as: UTF8.self)
+    /// A record as the `document` column keeps it.
+    static func document(_ record: some Encodable) throws -> String {
+        String(decoding: try documentEncoder.encode(record), as: UTF8.self)
     }
 
     static func servingRecord<T: ServingDocument>(_ row: any SQLRow, as type: T.Type) throws -> T {
         var record: T
         do {
-            record = try servingDecoder.decode(type, from: Data(try row.string("document").utf8))
+            record = try documentDecoder.decode(type, from: Data(try row.string("document").utf8))
         } catch let error as DecodingError {
             throw OspreyError(.internalError, "The metadata store holds a malformed \(type) document", cause: error)
         }
@@ -101,7 +104,7 @@ extension SQLMetadataStore {
     }
 
     public func updateEndpoint(_ endpoint: Endpoint, expectedModified: Date, event: NewEvent?) async throws -> Bool {
-        let document = try Self.servingDocument(endpoint)
+        let document = try Self.document(endpoint)
         return try await write("updating an endpoint") { database in
             let updated =
                 try await database.update(ServingTable.endpoints.rawValue)
@@ -174,7 +177,7 @@ extension SQLMetadataStore {
         _ record: some ServingDocument, into table: ServingTable, kind: String, extra: [(String, any Encodable & Sendable)], event: NewEvent
     ) async throws {
         let conflict = OspreyError(.alreadyExists, "Cannot create already existing \(kind) \"\(record.arn)\".")
-        let document = try Self.servingDocument(record)
+        let document = try Self.document(record)
         let columns = ["account_id", "name", "arn", "creation_time", "document", "tags"] + extra.map(\.0)
         let values: [any Encodable & Sendable] =
             [record.accountId, record.name, record.arn, record.creationTime.epochMilliseconds, document, JSONColumn.encode(record.tags)]
