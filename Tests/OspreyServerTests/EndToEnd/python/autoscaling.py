@@ -4,15 +4,13 @@ load stops, every change listed by DescribeScalingActivities; bad input is refus
 
 Run with OSPREY_AUTOSCALING_INTERVAL=1 and OSPREY_AUTOSCALING_WINDOW=4 (seconds)."""
 
-import io
 import json
-import tarfile
 import threading
 import time
 
 import boto3
 
-from e2e import client_error, ok, run
+from e2e import client_error, code_archive, ok, run
 
 SM = boto3.client("sagemaker")
 S3 = boto3.client("s3")
@@ -31,19 +29,9 @@ def predict_fn(data, model):
 '''
 
 
-def model_archive():
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        data = INFERENCE.encode()
-        info = tarfile.TarInfo("code/inference.py")
-        info.size = len(data)
-        archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
 def create_endpoint():
     S3.create_bucket(Bucket=BUCKET)
-    S3.put_object(Bucket=BUCKET, Key="model.tar.gz", Body=model_archive())
+    S3.put_object(Bucket=BUCKET, Key="model.tar.gz", Body=code_archive(INFERENCE))
     SM.create_model(ModelName="doubler", ExecutionRoleArn=ROLE, PrimaryContainer={
         "Image": "osprey/python", "ModelDataUrl": f"s3://{BUCKET}/model.tar.gz",
         "Environment": {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}})

@@ -9,9 +9,11 @@ Scenarios use plain asserts; `run(main)` turns a failed assert into a message an
 import datetime
 import hashlib
 import http.client
+import io
 import os
 import re
 import sys
+import tarfile
 import traceback
 import urllib.parse
 import uuid
@@ -57,6 +59,17 @@ def s3_client(key_id=None, secret=None, **config):
         aws_secret_access_key=secret or SECRET,
         config=cfg,
     )
+
+
+def code_archive(inference):
+    """A model.tar.gz holding only code/inference.py with the given source."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        data = inference.encode()
+        info = tarfile.TarInfo("code/inference.py")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
 
 
 def md5_hex(data):

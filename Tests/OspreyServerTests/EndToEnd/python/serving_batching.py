@@ -1,15 +1,13 @@
 """Dynamic batching (OSPREY_MAX_BATCH_SIZE / OSPREY_MAX_BATCH_DELAY_MS on the model): concurrent invocations reach
 predict_fn together, and each caller still gets its own answer."""
 
-import io
 import json
-import tarfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 
-from e2e import ok, run
+from e2e import code_archive, ok, run
 
 SM = boto3.client("sagemaker")
 S3 = boto3.client("s3")
@@ -27,13 +25,7 @@ def predict_fn(rows, model):
 
 def main():
     S3.create_bucket(Bucket=BUCKET)
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        data = INFERENCE.encode()
-        info = tarfile.TarInfo("code/inference.py")
-        info.size = len(data)
-        archive.addfile(info, io.BytesIO(data))
-    S3.put_object(Bucket=BUCKET, Key="model.tar.gz", Body=buffer.getvalue())
+    S3.put_object(Bucket=BUCKET, Key="model.tar.gz", Body=code_archive(INFERENCE))
     SM.create_model(ModelName="batched", ExecutionRoleArn="arn:aws:iam::000000000000:role/Osprey", PrimaryContainer={
         "Image": "osprey/python", "ModelDataUrl": f"s3://{BUCKET}/model.tar.gz",
         "Environment": {"SAGEMAKER_PROGRAM": "inference.py", "OSPREY_MAX_BATCH_SIZE": "16", "OSPREY_MAX_BATCH_DELAY_MS": "20",

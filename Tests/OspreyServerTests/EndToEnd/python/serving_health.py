@@ -1,14 +1,12 @@
 """Health checks: a worker that stops answering while idle (here it SIGSTOPs itself) is found by its ping, killed and
 replaced, so the next call is answered by a new worker instead of timing out."""
 
-import io
 import json
-import tarfile
 import time
 
 import boto3
 
-from e2e import ok, run
+from e2e import code_archive, ok, run
 
 SM = boto3.client("sagemaker")
 S3 = boto3.client("s3")
@@ -27,13 +25,7 @@ def predict_fn(data, model):
 
 def main():
     S3.create_bucket(Bucket=BUCKET)
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        data = INFERENCE.encode()
-        info = tarfile.TarInfo("code/inference.py")
-        info.size = len(data)
-        archive.addfile(info, io.BytesIO(data))
-    S3.put_object(Bucket=BUCKET, Key="model.tar.gz", Body=buffer.getvalue())
+    S3.put_object(Bucket=BUCKET, Key="model.tar.gz", Body=code_archive(INFERENCE))
     SM.create_model(ModelName="health", ExecutionRoleArn="arn:aws:iam::000000000000:role/Osprey", PrimaryContainer={
         "Image": "osprey/python", "ModelDataUrl": f"s3://{BUCKET}/model.tar.gz",
         "Environment": {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_MODEL_SERVER_WORKERS": "1",
