@@ -102,7 +102,7 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
     return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
 }
 
-struct OneByteSequence: AsyncSequence, Sendable {
+struct OneBufferSequence: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let buffer: ByteBuffer
     struct AsyncIterator: AsyncIteratorProtocol {
@@ -148,7 +148,7 @@ func measure(target: (name: String, url: String), round: Int, options: Options, 
                     let putStart = seconds()
                     do {
                         try await client.putObject(
-                            bucket: bucket, key: key, length: Int64(payload.count), body: OneByteSequence(buffer: ByteBuffer(bytes: payload))
+                            bucket: bucket, key: key, length: Int64(payload.count), body: OneBufferSequence(buffer: ByteBuffer(bytes: payload))
                         )
                         let putEnd = seconds()
                         var received: [UInt8] = []
