@@ -10,6 +10,7 @@ import datetime
 import hashlib
 import http.client
 import io
+import json
 import os
 import re
 import sys
@@ -70,6 +71,29 @@ def code_archive(inference):
         info.size = len(data)
         archive.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
+
+
+def recorded_events(after=0, idle=2.0):
+    """The account's events after id `after`, as GET /api/v1/events streams them (parsed `data:` lines), read until the
+    stream has been silent for `idle` seconds."""
+    url = urllib.parse.urlsplit(ENDPOINT)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=idle)
+    try:
+        connection.request("GET", f"/api/v1/events?after={after}", headers={"Authorization": f"Bearer {SECRET}"})
+        response = connection.getresponse()
+        assert response.status == 200, (response.status, response.read())
+        events = []
+        while True:
+            try:
+                line = response.readline()
+            except TimeoutError:
+                return events
+            if not line:
+                return events
+            if line.startswith(b"data: "):
+                events.append(json.loads(line[len(b"data: "):]))
+    finally:
+        connection.close()
 
 
 def md5_hex(data):
